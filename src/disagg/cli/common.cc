@@ -1,0 +1,100 @@
+#include "disagg/cli/common.h"
+
+#include <cstdio>
+
+#include "disagg/model/hf_config.h"
+#include "disagg/parallel/mapping_check.h"
+
+namespace disagg::cli {
+
+void AddSpecFlags(CLI::App* app, SpecFlags& f, bool require) {
+  auto* m = app->add_option("--model", f.model,
+                            "catalog name (see `disagg models`) or a Hugging Face config.json "
+                            "(or its folder)");
+  auto* s = app->add_option("--system", f.system,
+                            "catalog name (see `disagg systems`) or a system JSON file");
+  if (require) {
+    m->required();
+    s->required();
+  }
+  app->add_option("--precision", f.precision, "bf16, fp8, fp4 or int4 (preset for all parts)")
+      ->capture_default_str();
+  app->add_option("--gemm-quant", f.gemm_quant,
+                  "override the dense GEMM format: bf16, fp8, fp8_block, nvfp4, int4_wo, w4a8");
+  app->add_option("--moe-quant", f.moe_quant, "override the routed-expert format");
+  app->add_option("--kv-dtype", f.kv_dtype, "override the KV-cache format: bf16, fp8, fp4");
+  app->add_option("--comm-dtype", f.comm_dtype, "override the communication format");
+  app->add_option("--backend", f.backend, "serving framework: trtllm, sglang or vllm")
+      ->capture_default_str();
+}
+
+Specs LoadSpecs(const SpecFlags& f) {
+  Specs s;
+  s.model = Unwrap(model::LoadModel(f.model));
+  for (const auto& w : s.model.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+  s.system = Unwrap(hardware::LoadSystem(f.system));
+  s.precision = Unwrap(perf::PrecisionPreset(f.precision));
+  if (!f.gemm_quant.empty()) s.precision.gemm = Unwrap(perf::ParseQuantMode(f.gemm_quant, "--gemm-quant"));
+  if (!f.moe_quant.empty()) s.precision.moe = Unwrap(perf::ParseQuantMode(f.moe_quant, "--moe-quant"));
+  auto dtype = [](const std::string& text, const char* flag) {
+    auto t = ParseDType(text);
+    if (!t) DieF("{}: unknown format '{}' (expected bf16, fp8 or fp4)", flag, text);
+    return *t;
+  };
+  if (!f.kv_dtype.empty()) s.precision.kv = dtype(f.kv_dtype, "--kv-dtype");
+  if (!f.comm_dtype.empty()) s.precision.comm = dtype(f.comm_dtype, "--comm-dtype");
+  auto backend = hardware::ParseBackend(f.backend);
+  if (!backend) DieF("--backend: {}", backend.error().message);
+  s.backend = *backend;
+  auto precision_ok = parallel::CheckPrecision(s.system, s.precision);
+  if (!precision_ok.ok()) DieF("--precision {}: {}", f.precision, precision_ok.detail);
+  return s;
+}
+
+void AddMappingFlags(CLI::App* app, MappingFlags& f) {
+  app->add_option("--tp", f.tp, "tensor parallelism of attention (and dense FFN)")
+      ->capture_default_str();
+  app->add_option("--pp", f.pp, "pipeline stages")->capture_default_str();
+  app->add_option("--dp-attn", f.dp, "attention data-parallel ranks (MoE models)")
+      ->capture_default_str();
+  app->add_option("--ep", f.ep, "expert-parallel ranks (default: tp x dp-attn / moe-tp)");
+  app->add_option("--moe-tp", f.moe_tp, "tensor parallelism inside each expert (default 1)");
+}
+
+void RequirePositive(double value, const char* flag) {
+  if (!(value > 0)) DieF("{}: must be positive, got {}", flag, value);
+}
+
+perf::Mapping ResolveMapping(const Specs& specs, const MappingFlags& f) {
+  RequirePositive(f.tp, "--tp");
+  RequirePositive(f.pp, "--pp");
+  RequirePositive(f.dp, "--dp-attn");
+  if (f.ep) RequirePositive(*f.ep, "--ep");
+  if (f.moe_tp) RequirePositive(*f.moe_tp, "--moe-tp");
+  perf::Mapping m{f.tp, f.pp, f.dp, 1, 1};
+  const int group = f.tp * f.dp;
+  if (specs.model.is_moe()) {
+    if (f.ep && f.moe_tp) {
+      m.moe_ep = *f.ep;
+      m.moe_tp = *f.moe_tp;
+    } else if (f.ep) {
+      if (group % *f.ep != 0) {
+        DieF("--ep {}: must divide tp x dp-attn = {}", *f.ep, group);
+      }
+      m.moe_ep = *f.ep;
+      m.moe_tp = group / *f.ep;
+    } else {
+      m.moe_tp = f.moe_tp.value_or(1);
+      if (group % m.moe_tp != 0) DieF("--moe-tp {}: must divide tp x dp-attn = {}", m.moe_tp, group);
+      m.moe_ep = group / m.moe_tp;
+    }
+  } else if ((f.ep && *f.ep > 1) || (f.moe_tp && *f.moe_tp > 1)) {
+    DieF("--ep/--moe-tp: {} is a dense model; expert parallelism does not apply",
+         specs.model.name);
+  }
+  auto check = parallel::CheckMapping(specs.model, specs.system, m);
+  if (!check.ok()) DieF("impossible mapping {}: {}", m.Label(), check.detail);
+  return m;
+}
+
+}  // namespace disagg::cli

@@ -1,0 +1,37 @@
+// The `disagg` command: parses the command line and runs one subcommand.
+// Exit status: 0 on success, 2 on any user error (message on stderr).
+#include <cstdio>
+#include <exception>
+
+#include <CLI/CLI.hpp>
+
+#include "disagg/cli/commands.h"
+#include "disagg/cli/common.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "disagg: plan LLM serving on a GPU cluster, co-located or disaggregated (prefill and decode "
+      "on separate pools), from first principles."};
+  app.require_subcommand(1);
+  disagg::cli::AddEstimateCommand(app);
+  disagg::cli::AddCatalogCommands(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "disagg: error: %s\n", e.what());
+    return 2;
+  } catch (const disagg::cli::UsageError& e) {
+    std::fprintf(stderr, "disagg: error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "disagg: internal error: %s\n", e.what());
+    return 3;
+  }
+  return 0;
+}

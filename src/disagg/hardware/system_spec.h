@@ -1,0 +1,101 @@
+// GpuSpec, SystemSpec and the calibration block, read from data/hardware/*.json.
+//
+// Contract: plain values in SI units (FLOP/s, bytes, bytes/s, seconds),
+// converted once by the parser; the JSON carries units in its key names
+// (_tflops, _gib, _tb_per_s, _gb_per_s, _us). Parsing is strict: unknown keys,
+// missing fields, wrong types and out-of-range values are Errors naming the
+// file, the key path and the value. Bandwidths are per direction; FLOP/s dense.
+// Thread-safe to read.
+#ifndef DISAGG_HARDWARE_SYSTEM_SPEC_H_
+#define DISAGG_HARDWARE_SYSTEM_SPEC_H_
+
+#include <array>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "disagg/base/dtype.h"
+#include "disagg/base/error.h"
+#include "disagg/base/json_reader.h"
+
+namespace disagg::hardware {
+
+struct GpuSpec {
+  std::string name;
+  // Dense tensor-core peak by compute dtype; 0 where the GPU lacks the format.
+  // kInt4 (weight-only) computes in bf16, so its entry is unused.
+  std::array<double, kNumDTypes> peak_flops{};
+  double hbm_bytes = 0;
+  double hbm_bw = 0;     // bytes/s
+  double nvlink_bw = 0;  // bytes/s per direction per GPU
+
+  bool Supports(DType compute) const { return peak_flops[static_cast<int>(compute)] > 0; }
+  double PeakFlops(DType compute) const { return peak_flops[static_cast<int>(compute)]; }
+};
+
+// Serving frameworks whose per-step overhead differs.
+enum class Backend { kTrtllm, kSglang, kVllm };
+inline constexpr int kNumBackends = 3;
+std::string_view BackendName(Backend b);
+Result<Backend> ParseBackend(std::string_view name);
+
+// Efficiency parameters of the cost model. Every value is tunable and fitted by
+// `disagg calibrate`; `sources` keeps, per key, where the value came from.
+struct Calibration {
+  double gemm_eff_max = 0.8;   // fraction of peak FLOP/s of a large GEMM
+  double gemm_m_half = 64;     // tokens at which a GEMM reaches half of gemm_eff_max
+  double mem_eff = 0.8;        // fraction of HBM bandwidth a weight/KV stream achieves
+  double attn_prefill_eff = 0.55;   // fraction of peak FLOP/s of prefill attention
+  double attn_len_half = 256;       // query length at which it reaches half of that
+  double attn_decode_eff = 0.7;     // fraction of HBM bandwidth of decode KV reads
+  double comm_bw_eff = 0.75;        // fraction of link bandwidth collectives achieve
+  double comm_latency_factor = 0.25;  // per-hop latency as a fraction of the link latency
+  double moe_imbalance = 1.2;       // busiest expert rank's load / mean load
+  double kernel_overhead = 2e-6;    // s added to every kernel (launch and tail)
+  std::array<double, kNumBackends> step_overhead{};  // s per forward step, by backend
+  double kv_cache_fraction = 0.9;  // of the memory left after weights, activations and reserve
+  double runtime_reserved = 3 * 1073741824.0;  // bytes: CUDA context, NCCL, workspaces
+  double activation_bytes_per_token_hidden = 16;  // workspace bytes per token per hidden unit
+
+  std::map<std::string, std::string> sources;
+};
+
+struct SystemSpec {
+  std::string name;
+  std::string description;
+  std::string source;  // file it was read from
+  GpuSpec gpu;
+  int nvlink_domain = 8;          // GPUs sharing one NVLink fabric
+  double nvlink_latency = 3e-6;   // s, small-message cost of one NVLink collective step
+  double scaleout_bw = 50e9;      // bytes/s per GPU per direction
+  double scaleout_latency = 1e-5;  // s
+  Calibration calibration;
+  std::map<std::string, std::string> sources;  // spec key -> citation
+};
+
+// One scalar calibration parameter as it appears in JSON: key (with its unit),
+// the factor from the JSON unit to SI, its field, and the legal range (JSON
+// units). The table drives parsing, writing and fitting alike.
+struct CalibrationParam {
+  std::string_view key;
+  double to_si;
+  double Calibration::*field;
+  double min;
+  double max;
+};
+const std::vector<CalibrationParam>& CalibrationParams();
+
+Result<SystemSpec> ParseSystemSpec(const Json& json, const std::string& origin);
+
+// Reads or replaces only the calibration block (used by `disagg calibrate`).
+Result<Calibration> ParseCalibration(JsonReader& reader);
+Json CalibrationToJson(const Calibration& c);
+
+// `name_or_path`: catalog name (data/hardware/<name>.json) or a JSON file.
+Result<SystemSpec> LoadSystem(std::string_view name_or_path);
+std::vector<std::string> CatalogSystemNames();
+
+}  // namespace disagg::hardware
+
+#endif  // DISAGG_HARDWARE_SYSTEM_SPEC_H_

@@ -1,0 +1,44 @@
+// Precision: the numeric format of each part of a deployment.
+//
+// Contract: plain value. Weights and GEMM compute are set per weight class
+// (`gemm` for attention projections, dense FFN and shared experts; `moe` for
+// routed experts), as the measurement files do (gemm_quant_mode,
+// moe_quant_mode). The KV cache and communicated activations have their own
+// formats. The LM head, router and attention core run in bf16.
+#ifndef DISAGG_PERF_PRECISION_H_
+#define DISAGG_PERF_PRECISION_H_
+
+#include <string>
+#include <string_view>
+
+#include "disagg/base/dtype.h"
+#include "disagg/base/error.h"
+
+namespace disagg::perf {
+
+struct QuantMode {
+  DType weight = DType::kBf16;
+  DType compute = DType::kBf16;  // int4 weight-only: weights int4, compute bf16
+};
+
+struct Precision {
+  QuantMode gemm;
+  QuantMode moe;
+  DType kv = DType::kBf16;
+  DType comm = DType::kBf16;
+  std::string name = "bf16";
+};
+
+// A quant mode by the names of the measurement CSV: bf16, fp8, fp8_block,
+// nvfp4 (fp4), int4_wo (int4 weights, bf16 compute), w4a8 (int4 weights, fp8
+// compute). `what` names the flag or column for the message.
+Result<QuantMode> ParseQuantMode(std::string_view name, std::string_view what);
+
+// Presets: bf16 (all bf16); fp8 (fp8 weights, compute and KV); fp4 (NVFP4
+// weights and compute, fp8 KV); int4 (int4 weight-only experts and GEMMs with
+// bf16 compute, bf16 KV).
+Result<Precision> PrecisionPreset(std::string_view name);
+
+}  // namespace disagg::perf
+
+#endif  // DISAGG_PERF_PRECISION_H_

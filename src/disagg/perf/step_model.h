@@ -1,0 +1,108 @@
+// StepModel: the one cost model. Time of one forward step of a batch on one
+// model instance, used by the analytic search and the simulator alike.
+//
+// Contract: built once by Create (which checks that the GPU supports the
+// compute formats and that the mapping is internally consistent; full
+// legality lives in parallel/CheckMapping); afterwards immutable, and
+// Evaluate / StageTimes are const, allocation-free and thread-safe. Times in
+// seconds. The step time is the sum over layers of the op times (one layer of
+// each kind is costed and multiplied by its count), plus the LM head, the
+// pipeline sends and the backend's per-step overhead. Under attention DP the
+// busiest rank's share of the batch sets the time.
+#ifndef DISAGG_PERF_STEP_MODEL_H_
+#define DISAGG_PERF_STEP_MODEL_H_
+
+#include <array>
+#include <span>
+#include <vector>
+
+#include "disagg/base/error.h"
+#include "disagg/hardware/system_spec.h"
+#include "disagg/model/model_spec.h"
+#include "disagg/perf/batch.h"
+#include "disagg/perf/mapping.h"
+#include "disagg/perf/op_cost.h"
+#include "disagg/perf/precision.h"
+
+namespace disagg::perf {
+
+// Where the time of a step goes.
+struct StepBreakdown {
+  double gemm = 0;       // dense projections, dense FFN, shared experts, router, LM head
+  double attention = 0;  // attention cores (score and value math, cache reads)
+  double moe = 0;        // routed-expert GEMMs
+  double comm = 0;       // all-reduce, all-to-all, pipeline sends
+  double other = 0;      // elementwise work and the framework's per-step overhead
+  double total() const { return gemm + attention + moe + comm + other; }
+  StepBreakdown& operator+=(const StepBreakdown& o);
+  StepBreakdown Scaled(double k) const;
+};
+
+struct StepCost {
+  double latency = 0;  // one micro-batch through every stage: the step time a token sees
+  double period = 0;   // interval between micro-batch completions with pp in flight
+  StepBreakdown breakdown;  // of latency
+};
+
+inline constexpr int kMaxLayerKinds = 8;
+inline constexpr int kMaxStages = 256;
+
+class StepModel {
+ public:
+  static Result<StepModel> Create(const model::ModelSpec& model, const hardware::SystemSpec& system,
+                                  const Precision& precision, const Mapping& mapping,
+                                  hardware::Backend backend);
+
+  StepCost Evaluate(const BatchShape& batch) const;
+
+  // Compute time of each pipeline stage for one micro-batch, without sends or
+  // overhead; out.size() must be mapping().pp. The last stage includes the LM
+  // head.
+  void StageTimes(const BatchShape& batch, std::span<double> out) const;
+  // Time to send one micro-batch's activations across stage boundary
+  // `boundary` (between stage boundary-1 and boundary).
+  double SendTime(const BatchShape& batch, int boundary) const;
+  double step_overhead() const { return step_overhead_; }
+
+  // An empty batch with this model's attention cap set.
+  BatchShape NewBatch() const {
+    BatchShape b;
+    b.cap = cap_;
+    return b;
+  }
+
+  const Mapping& mapping() const { return mapping_; }
+  const model::ModelSpec& model() const { return model_; }
+  const Precision& precision() const { return precision_; }
+  const Device& device() const { return device_; }
+
+ private:
+  StepModel() = default;
+  // One layer of kind `kind` for the per-rank batch `b`.
+  StepBreakdown LayerCost(int kind, const BatchShape& b) const;
+  void AttentionGqa(const BatchShape& b, bool capped, StepBreakdown& c) const;
+  void AttentionMla(const BatchShape& b, bool capped, StepBreakdown& c) const;
+  void AttentionLinear(const BatchShape& b, StepBreakdown& c) const;
+  void Moe(const BatchShape& b, StepBreakdown& c) const;
+  double LmHeadTime(const BatchShape& b) const;
+  BatchShape RankBatch(const BatchShape& batch) const { return batch.RankShare(mapping_.dp); }
+
+  model::ModelSpec model_;
+  Precision precision_;
+  Mapping mapping_;
+  Device device_;
+  double step_overhead_ = 0;
+  double cap_ = 0;
+  int num_kinds_ = 0;
+  std::array<bool, kMaxLayerKinds> kind_capped_{};
+  std::array<int, kMaxLayerKinds> kind_count_{};
+  std::vector<std::array<int, kMaxLayerKinds>> stage_kind_count_;  // [stage][kind]
+  std::vector<Link> boundary_link_;                                // [boundary]
+  Link tp_link_;
+  Link moe_link_;
+  double comm_bytes_ = 2;
+};
+
+}  // namespace disagg::perf
+
+#endif  // DISAGG_PERF_STEP_MODEL_H_
