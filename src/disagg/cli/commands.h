@@ -11,6 +11,7 @@ namespace disagg::cli {
 
 void AddEstimateCommand(CLI::App& app);
 void AddCatalogCommands(CLI::App& app);
+void AddFrontierCommand(CLI::App& app);
 
 }  // namespace disagg::cli
 

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
       "on separate pools), from first principles."};
   app.require_subcommand(1);
   disagg::cli::AddEstimateCommand(app);
+  disagg::cli::AddFrontierCommand(app);
   disagg::cli::AddCatalogCommands(app);
   try {
     app.parse(argc, argv);

@@ -1,0 +1,97 @@
+#include "disagg/serving/disagg.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace disagg::serving {
+
+double ContinuousTokensPerGpu(const PoolRate& p, const PoolRate& d, double osl) {
+  if (p.requests_per_s <= 0 || d.requests_per_s <= 0) return 0;
+  return osl / (p.gpus / p.requests_per_s + d.gpus / d.requests_per_s);
+}
+
+double ContinuousCtxGenRatio(const PoolRate& p, const PoolRate& d) {
+  if (p.requests_per_s <= 0 || d.requests_per_s <= 0) return 0;
+  return (p.gpus / p.requests_per_s) / (d.gpus / d.requests_per_s);
+}
+
+namespace {
+
+void Consider(InstanceCounts& best, const PoolRate& p, const PoolRate& d, double osl, int x,
+              int y) {
+  if (x < 1 || y < 1) return;
+  InstanceCounts c;
+  c.prefill = x;
+  c.decode = y;
+  c.gpus = x * p.gpus + y * d.gpus;
+  c.requests_per_s = std::min(x * p.requests_per_s, y * d.requests_per_s);
+  c.tokens_per_s_per_gpu = osl * c.requests_per_s / c.gpus;
+  const double eps = 1e-12 * std::max(1.0, best.tokens_per_s_per_gpu);
+  if (!best.ok() || c.tokens_per_s_per_gpu > best.tokens_per_s_per_gpu + eps ||
+      (std::fabs(c.tokens_per_s_per_gpu - best.tokens_per_s_per_gpu) <= eps &&
+       c.requests_per_s > best.requests_per_s)) {
+    best = c;
+  }
+}
+
+}  // namespace
+
+InstanceCounts SolveInstanceCounts(const PoolRate& p, const PoolRate& d, double osl, int budget) {
+  InstanceCounts best;
+  if (p.gpus <= 0 || d.gpus <= 0 || p.requests_per_s <= 0 || d.requests_per_s <= 0) return best;
+  for (int x = 1; x * p.gpus + d.gpus <= budget; ++x) {
+    int y_max = (budget - x * p.gpus) / d.gpus;
+    // For a given x the best y is one of the two integers around the
+    // balance point x R_p / R_d (fewer starves nothing but wastes prefill,
+    // more wastes decode); beyond them throughput per GPU only falls.
+    double balance = x * p.requests_per_s / d.requests_per_s;
+    int lo = std::clamp(static_cast<int>(std::floor(balance)), 1, y_max);
+    int hi = std::clamp(static_cast<int>(std::ceil(balance)), 1, y_max);
+    Consider(best, p, d, osl, x, lo);
+    Consider(best, p, d, osl, x, hi);
+  }
+  return best;
+}
+
+InstanceCounts SmallestNearOptimal(const PoolRate& p, const PoolRate& d, double osl,
+                                   double within, int max_gpus) {
+  const double target = within * ContinuousTokensPerGpu(p, d, osl);
+  InstanceCounts best;
+  if (target <= 0) return best;
+  // Walk x upward; the first x whose best y reaches the target uses the
+  // fewest prefill instances, and y follows from the balance.
+  for (int x = 1; x * p.gpus + d.gpus <= max_gpus; ++x) {
+    double balance = x * p.requests_per_s / d.requests_per_s;
+    InstanceCounts here;
+    for (int y : {static_cast<int>(std::floor(balance)), static_cast<int>(std::ceil(balance))}) {
+      if (x * p.gpus + y * d.gpus <= max_gpus) Consider(here, p, d, osl, x, std::max(1, y));
+    }
+    if (here.ok() && (!best.ok() || here.tokens_per_s_per_gpu > best.tokens_per_s_per_gpu)) {
+      best = here;
+    }
+    if (best.ok() && best.tokens_per_s_per_gpu >= target) return best;
+  }
+  return best;
+}
+
+KvTransfer EvaluateKvTransfer(const hardware::SystemSpec& system, double bytes_per_request,
+                              double prefill_requests_per_s_per_gpu,
+                              double decode_requests_per_s_per_gpu, int prefill_gpus,
+                              double prefill_compute_s, int layers, bool same_domain) {
+  KvTransfer k;
+  k.bytes_per_request = bytes_per_request;
+  k.link_bytes_per_s_per_gpu = same_domain ? system.gpu.nvlink_bw : system.scaleout_bw;
+  const double eff = system.calibration.comm_bw_eff;
+  const double latency = same_domain ? system.nvlink_latency : system.scaleout_latency;
+  k.egress_bytes_per_s_per_gpu = bytes_per_request * prefill_requests_per_s_per_gpu;
+  k.ingress_bytes_per_s_per_gpu = bytes_per_request * decode_requests_per_s_per_gpu;
+  const double usable = k.link_bytes_per_s_per_gpu * eff;
+  k.feasible = k.egress_bytes_per_s_per_gpu <= usable && k.ingress_bytes_per_s_per_gpu <= usable;
+  // Every prefill GPU ships its own shard of the cache in parallel.
+  const double transfer = bytes_per_request / (std::max(1, prefill_gpus) * usable);
+  const double last_layer = transfer / std::max(1, layers);
+  k.exposed_s = latency + std::max(last_layer, transfer - prefill_compute_s + last_layer);
+  return k;
+}
+
+}  // namespace disagg::serving
