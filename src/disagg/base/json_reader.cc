@@ -38,6 +38,12 @@ Result<Json> ParseJsonText(std::string_view text, std::string_view origin) {
     auto colon = what.rfind(": ");
     std::string reason = colon == std::string::npos ? what : what.substr(colon + 2);
     return Fail("{}:{}:{}: malformed JSON: {}", origin, line, column, reason);
+  } catch (const Json::exception& e) {
+    // Number overflow ("1e400") is an out_of_range error without a position.
+    std::string what = e.what();
+    auto bracket = what.find("] ");
+    std::string reason = bracket == std::string::npos ? what : what.substr(bracket + 2);
+    return Fail("{}: malformed JSON: {}", origin, reason);
   }
 }
 
@@ -103,8 +109,13 @@ double JsonReader::NumberOr(std::string_view key, double fallback, double min, d
   return x;
 }
 
+bool JsonReader::HasValue(std::string_view key) const {
+  auto it = object_.find(key);
+  return it != object_.end() && !it->is_null();
+}
+
 double JsonReader::Number(std::string_view key, double min, double max) {
-  if (!Has(key)) {
+  if (!HasValue(key)) {
     Fail(key, "missing required field (a number)");
     return min;
   }
@@ -129,7 +140,7 @@ int64_t JsonReader::IntegerOr(std::string_view key, int64_t fallback, int64_t mi
 }
 
 int64_t JsonReader::Integer(std::string_view key, int64_t min, int64_t max) {
-  if (!Has(key)) {
+  if (!HasValue(key)) {
     Fail(key, "missing required field (an integer)");
     return min;
   }
@@ -157,7 +168,7 @@ std::string JsonReader::StringOr(std::string_view key, std::string_view fallback
 }
 
 std::string JsonReader::String(std::string_view key) {
-  if (!Has(key)) {
+  if (!HasValue(key)) {
     Fail(key, "missing required field (a string)");
     return {};
   }

@@ -35,6 +35,7 @@ class JsonReader {
   JsonReader(const Json& object, std::string origin, std::string path = "");
 
   bool Has(std::string_view key) const;
+  // Required fields: missing or null is an error.
   double Number(std::string_view key, double min, double max);
   double NumberOr(std::string_view key, double fallback, double min, double max);
   int64_t Integer(std::string_view key, int64_t min, int64_t max);
@@ -65,6 +66,8 @@ class JsonReader {
 
  private:
   const Json* Find(std::string_view key);
+  // Present and not null: what a required field needs.
+  bool HasValue(std::string_view key) const;
 
   const Json& object_;
   std::string origin_;

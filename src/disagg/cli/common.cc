@@ -1,5 +1,6 @@
 #include "disagg/cli/common.h"
 
+#include <cstdint>
 #include <cstdio>
 
 #include "disagg/model/hf_config.h"
@@ -71,6 +72,13 @@ perf::Mapping ResolveMapping(const Specs& specs, const MappingFlags& f) {
   RequirePositive(f.dp, "--dp-attn");
   if (f.ep) RequirePositive(*f.ep, "--ep");
   if (f.moe_tp) RequirePositive(*f.moe_tp, "--moe-tp");
+  // Bound the degrees so that no product of them overflows an int.
+  constexpr int64_t kMaxGpus = 1 << 15;
+  if (int64_t{f.tp} * f.pp * f.dp > kMaxGpus || f.ep.value_or(1) > kMaxGpus ||
+      f.moe_tp.value_or(1) > kMaxGpus) {
+    DieF("--tp {} --pp {} --dp-attn {} --ep {} --moe-tp {}: more than {} GPUs per instance", f.tp,
+         f.pp, f.dp, f.ep.value_or(1), f.moe_tp.value_or(1), kMaxGpus);
+  }
   perf::Mapping m{f.tp, f.pp, f.dp, 1, 1};
   const int group = f.tp * f.dp;
   if (specs.model.is_moe()) {
@@ -93,7 +101,10 @@ perf::Mapping ResolveMapping(const Specs& specs, const MappingFlags& f) {
          specs.model.name);
   }
   auto check = parallel::CheckMapping(specs.model, specs.system, m);
-  if (!check.ok()) DieF("impossible mapping {}: {}", m.Label(), check.detail);
+  if (!check.ok()) {
+    DieF("impossible mapping (--tp {} --pp {} --dp-attn {} --ep {} --moe-tp {}): {}", m.tp, m.pp,
+         m.dp, m.moe_ep, m.moe_tp, check.detail);
+  }
   return m;
 }
 

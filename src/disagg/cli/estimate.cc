@@ -17,9 +17,9 @@ namespace {
 struct EstimateFlags {
   SpecFlags spec;
   MappingFlags mapping;
-  double isl = 0, osl = 0;
-  double batch = 1;
-  double chunk = 0;
+  int isl = 0, osl = 0;
+  int batch = 1;
+  int chunk = 0;
   std::string phase = "decode";
   bool json = false;
 };
@@ -52,26 +52,27 @@ void RunEstimate(const EstimateFlags& f) {
     DieF("--phase: expected prefill or decode, got '{}'", f.phase);
   }
   const bool prefill = f.phase == "prefill";
-  if (!prefill && f.chunk > 0) DieF("--chunk: applies to --phase prefill only");
+  const double isl = f.isl, osl = f.osl, batch = f.batch, chunk_flag = f.chunk;
+  if (!prefill && chunk_flag > 0) DieF("--chunk: applies to --phase prefill only");
   Specs specs = LoadSpecs(f.spec);
   perf::Mapping map = ResolveMapping(specs, f.mapping);
   const auto& model = specs.model;
-  if (model.max_context > 0 && f.isl + f.osl > model.max_context) {
+  if (model.max_context > 0 && isl + osl > model.max_context) {
     std::fprintf(stderr, "warning: ISL + OSL = %.0f exceeds %s's context of %lld tokens\n",
-                 f.isl + f.osl, model.name.c_str(), static_cast<long long>(model.max_context));
+                 isl + osl, model.name.c_str(), static_cast<long long>(model.max_context));
   }
   auto step = Unwrap(perf::StepModel::Create(model, specs.system, specs.precision, map,
                                              specs.backend));
-  serving::Workload w{f.isl, f.osl};
+  serving::Workload w{isl, osl};
 
   // Memory: the decode batch holds ISL + OSL tokens per sequence; a prefill
   // batch holds its prompts.
-  const double rank_seqs = std::ceil(f.batch / map.dp);
-  const double chunk = prefill && f.chunk > 0 ? std::min(f.chunk, f.isl) : f.isl;
+  const double rank_seqs = std::ceil(batch / map.dp);
+  const double chunk = prefill && chunk_flag > 0 ? std::min(chunk_flag, isl) : isl;
   const double step_tokens = prefill ? rank_seqs * chunk : rank_seqs / map.pp;
   auto fit = parallel::FitMemory(model, specs.system, specs.precision, map, step_tokens,
                                  prefill ? rank_seqs : rank_seqs / map.pp);
-  const double context = prefill ? f.isl : f.isl + f.osl;
+  const double context = prefill ? isl : isl + osl;
   const int64_t max_batch = parallel::MaxSequences(fit, model, specs.precision, map, context);
   if (!fit.weights_fit) {
     DieF("{} does not fit on {} GPUs of {}: weights need {} per GPU, activations {}, reserve {}, "
@@ -79,10 +80,10 @@ void RunEstimate(const EstimateFlags& f) {
          model.name, map.gpus(), specs.system.name, report::Bytes(fit.weights),
          report::Bytes(fit.activations), report::Bytes(fit.reserved), report::Bytes(fit.hbm));
   }
-  if (f.batch > static_cast<double>(max_batch)) {
+  if (batch > static_cast<double>(max_batch)) {
     DieF("--batch {}: the KV cache of {} sequences of {} tokens does not fit; at most {} fit "
          "({} of KV cache per GPU, {} per sequence per GPU)",
-         f.batch, f.batch, context, max_batch, report::Bytes(fit.kv_budget),
+         batch, batch, context, max_batch, report::Bytes(fit.kv_budget),
          report::Bytes(perf::KvBytesPerSequencePerGpu(model, specs.precision, map, context)));
   }
   const double kv_per_token = model.KvElementsPerToken() * BytesPerElement(specs.precision.kv);
@@ -98,9 +99,9 @@ void RunEstimate(const EstimateFlags& f) {
   out["phase"] = f.phase;
   out["mapping"] = Json{{"tp", map.tp}, {"pp", map.pp}, {"dp_attn", map.dp}, {"ep", map.moe_ep},
                         {"moe_tp", map.moe_tp}, {"gpus", map.gpus()}};
-  out["batch"] = f.batch;
-  out["isl"] = f.isl;
-  out["osl"] = f.osl;
+  out["batch"] = batch;
+  out["isl"] = isl;
+  out["osl"] = osl;
   out["memory_bytes"] = Json{{"hbm", fit.hbm},
                              {"reserved", fit.reserved},
                              {"weights", fit.weights},
@@ -118,16 +119,16 @@ void RunEstimate(const EstimateFlags& f) {
                       specs.system.gpu.name, specs.precision.name,
                       hardware::BackendName(specs.backend));
   text += fmt::format("mapping {} ({} GPUs), {} batch {}, ISL {}, OSL {}\n\n", map.Label(),
-                      map.gpus(), f.phase, f.batch, f.isl, f.osl);
+                      map.gpus(), f.phase, batch, isl, osl);
   perf::StepBreakdown breakdown;
   if (prefill) {
-    auto p = serving::EvaluatePrefill(step, f.batch, w, f.chunk);
+    auto p = serving::EvaluatePrefill(step, batch, w, chunk_flag);
     out["chunk"] = chunk;
     out["chunks"] = p.timing.chunks;
     out["ftl_s"] = p.ftl;
     out["requests_per_s_per_gpu"] = p.requests_per_s_per_gpu;
-    out["tokens_per_s_per_gpu"] = p.requests_per_s_per_gpu * f.osl;
-    out["prefill_tokens_per_s_per_gpu"] = p.requests_per_s_per_gpu * f.isl;
+    out["tokens_per_s_per_gpu"] = p.requests_per_s_per_gpu * osl;
+    out["prefill_tokens_per_s_per_gpu"] = p.requests_per_s_per_gpu * isl;
     out["kv_bytes_per_request"] = p.kv_bytes_per_request;
     out["kv_egress_bytes_per_s_per_gpu"] = p.kv_egress_bytes_per_s_per_gpu;
     breakdown = p.timing.breakdown;
@@ -139,13 +140,13 @@ void RunEstimate(const EstimateFlags& f) {
     text += fmt::format("  throughput             {} requests/s/GPU = {} output tokens/s/GPU "
                         "({} prompt tokens/s/GPU)\n",
                         report::Sig3(p.requests_per_s_per_gpu),
-                        report::Sig3(p.requests_per_s_per_gpu * f.osl),
-                        report::Sig3(p.requests_per_s_per_gpu * f.isl));
+                        report::Sig3(p.requests_per_s_per_gpu * osl),
+                        report::Sig3(p.requests_per_s_per_gpu * isl));
     text += fmt::format("  KV to hand off         {} per request, egress {} per GPU\n",
                         report::Bytes(p.kv_bytes_per_request),
                         report::ByteRate(p.kv_egress_bytes_per_s_per_gpu));
   } else {
-    auto d = serving::EvaluateDecode(step, f.batch, w);
+    auto d = serving::EvaluateDecode(step, batch, w);
     out["ttl_s"] = d.ttl;
     out["tokens_per_s_per_user"] = 1.0 / d.ttl;
     out["tokens_per_s_per_gpu"] = d.tokens_per_s_per_gpu;
@@ -153,7 +154,7 @@ void RunEstimate(const EstimateFlags& f) {
     out["kv_ingress_bytes_per_s_per_gpu"] = d.kv_ingress_bytes_per_s_per_gpu;
     breakdown = d.step.breakdown;
     text += fmt::format("  TTL                    {}  ({} tokens/s/user), context {} at steady state\n",
-                        report::Seconds(d.ttl), report::Sig3(1.0 / d.ttl), f.isl + f.osl / 2);
+                        report::Seconds(d.ttl), report::Sig3(1.0 / d.ttl), isl + osl / 2);
     text += fmt::format("  throughput             {} output tokens/s/GPU = {} requests/s/GPU\n",
                         report::Sig3(d.tokens_per_s_per_gpu),
                         report::Sig3(d.requests_per_s_per_gpu));

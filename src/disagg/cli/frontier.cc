@@ -15,7 +15,7 @@ namespace {
 
 struct FrontierFlags {
   SpecFlags spec;
-  double isl = 0, osl = 0;
+  int isl = 0, osl = 0;
   std::string ftl_max = "10s";
   std::string ttl_max;
   int gpus = 0;
@@ -34,7 +34,7 @@ void RunFrontier(const FrontierFlags& f, bool ftl_given) {
   RequirePositive(f.max_stage_gpus, "--max-instance-gpus");
   RequirePositive(f.max_prefill_pp, "--max-prefill-pp");
   search::FrontierOptions o;
-  o.workload = {f.isl, f.osl};
+  o.workload = {static_cast<double>(f.isl), static_cast<double>(f.osl)};
   o.ftl_max = Unwrap(ParseDuration(f.ftl_max, "--ftl-max"));
   RequirePositive(o.ftl_max, "--ftl-max");
   if (!f.ttl_max.empty()) {
@@ -78,8 +78,8 @@ void RunFrontier(const FrontierFlags& f, bool ftl_given) {
                               specs.system.name,
                               specs.precision.name,
                               std::string(hardware::BackendName(specs.backend)),
-                              f.isl,
-                              f.osl,
+                              static_cast<double>(f.isl),
+                              static_cast<double>(f.osl),
                               o.ftl_max,
                               f.gpus};
   if (!f.csv.empty()) Unwrap(WriteFileAtomically(f.csv, report::FrontierCsv(r)));

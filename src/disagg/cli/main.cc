@@ -2,6 +2,7 @@
 // Exit status: 0 on success, 2 on any user error (message on stderr).
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include <CLI/CLI.hpp>
 
@@ -16,6 +17,22 @@ int main(int argc, char** argv) {
   disagg::cli::AddEstimateCommand(app);
   disagg::cli::AddFrontierCommand(app);
   disagg::cli::AddCatalogCommands(app);
+  // CLI11 reports a mistyped command only as "A subcommand is required";
+  // name the word instead.
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string known;
+    bool found = false;
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+      found |= sub->check_name(argv[1]);
+      if (!known.empty()) known += ", ";
+      known += sub->get_name();
+    }
+    if (!found) {
+      std::fprintf(stderr, "disagg: error: unknown command '%s' (expected one of: %s)\n", argv[1],
+                   known.c_str());
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -41,8 +41,10 @@ Result<Backend> ParseBackend(std::string_view name) {
 
 const std::vector<CalibrationParam>& CalibrationParams() {
   static const std::vector<CalibrationParam> params = {
-      {"gemm_eff_max", 1, &Calibration::gemm_eff_max, 0.05, 1.0},
-      {"gemm_m_half_tokens", 1, &Calibration::gemm_m_half, 0, 4096},
+      {"gemm_eff_bf16", 1, &Calibration::gemm_eff_bf16, 0.05, 1.0},
+      {"gemm_eff_fp8", 1, &Calibration::gemm_eff_fp8, 0.05, 1.0},
+      {"gemm_eff_fp4", 1, &Calibration::gemm_eff_fp4, 0.05, 1.0},
+      {"gemm_tile_rows", 1, &Calibration::gemm_tile_rows, 1, 512},
       {"mem_eff", 1, &Calibration::mem_eff, 0.05, 1.0},
       {"attn_prefill_eff", 1, &Calibration::attn_prefill_eff, 0.02, 1.0},
       {"attn_len_half_tokens", 1, &Calibration::attn_len_half, 0, 65536},
@@ -137,7 +139,7 @@ Result<SystemSpec> ParseSystemSpec(const Json& json, const std::string& origin) 
     } else {
       for (auto it = src->begin(); it != src->end(); ++it) {
         if (!it.value().is_string()) {
-          r.Fail("sources", fmt::format("sources.{}: expected a string", it.key()));
+          r.Fail("sources", fmt::format("{}: expected a citation string", it.key()));
           break;
         }
         s.sources[it.key()] = it.value().get<std::string>();
@@ -164,6 +166,8 @@ Result<SystemSpec> LoadSystem(std::string_view name_or_path) {
   std::string path;
   if (fs::is_regular_file(arg, ec)) {
     path = arg;
+  } else if (fs::is_directory(arg, ec)) {
+    return Fail("--system: '{}' is a folder; expected a system JSON file or a catalog name", arg);
   } else if (arg.find('/') == std::string::npos && !arg.ends_with(".json")) {
     path = DataDir() + "/hardware/" + arg + ".json";
     if (!fs::exists(path, ec)) {

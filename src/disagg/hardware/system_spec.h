@@ -43,16 +43,20 @@ Result<Backend> ParseBackend(std::string_view name);
 // Efficiency parameters of the cost model. Every value is tunable and fitted by
 // `disagg calibrate`; `sources` keeps, per key, where the value came from.
 struct Calibration {
-  double gemm_eff_max = 0.8;   // fraction of peak FLOP/s of a large GEMM
-  double gemm_m_half = 64;     // tokens at which a GEMM reaches half of gemm_eff_max
+  // Fraction of the dense peak a large GEMM reaches, by compute dtype
+  // (int4 weight-only computes in bf16).
+  double gemm_eff_bf16 = 0.8;
+  double gemm_eff_fp8 = 0.7;
+  double gemm_eff_fp4 = 0.6;
+  double gemm_tile_rows = 64;  // rows per tensor-core tile: compute pads m up to a multiple
   double mem_eff = 0.8;        // fraction of HBM bandwidth a weight/KV stream achieves
-  double attn_prefill_eff = 0.55;   // fraction of peak FLOP/s of prefill attention
-  double attn_len_half = 256;       // query length at which it reaches half of that
+  double attn_prefill_eff = 0.55;   // fraction of peak bf16 FLOP/s of prefill attention
+  double attn_len_half = 256;       // keys per query at which it reaches half of that
   double attn_decode_eff = 0.7;     // fraction of HBM bandwidth of decode KV reads
   double comm_bw_eff = 0.75;        // fraction of link bandwidth collectives achieve
-  double comm_latency_factor = 0.25;  // per-hop latency as a fraction of the link latency
-  double moe_imbalance = 1.2;       // busiest expert rank's load / mean load
-  double kernel_overhead = 2e-6;    // s added to every kernel (launch and tail)
+  double comm_latency_factor = 0.25;  // ring per-hop latency as a fraction of the link latency
+  double moe_imbalance = 1.2;       // busiest expert rank's routed load / mean load
+  double kernel_overhead = 2e-6;    // s added to every kernel of a step (launch and tail)
   std::array<double, kNumBackends> step_overhead{};  // s per forward step, by backend
   double kv_cache_fraction = 0.9;  // of the memory left after weights, activations and reserve
   double runtime_reserved = 3 * 1073741824.0;  // bytes: CUDA context, NCCL, workspaces

@@ -158,6 +158,11 @@ void ReadCommon(JsonReader& r, ModelSpec& m, Family family) {
   m.num_kv_heads = static_cast<int>(
       FirstInteger(r, {"num_key_value_heads", "num_kv_heads"}, kv_default, 1, 4096));
   if (m.hidden_size > 0 && m.num_heads > 0) {
+    if (!r.Has("head_dim") && m.hidden_size % m.num_heads != 0 && family != Family::kDeepseek) {
+      r.Fail("head_dim", fmt::format("missing, and hidden_size {} is not a multiple of "
+                                     "num_attention_heads {}",
+                                     m.hidden_size, m.num_heads));
+    }
     int64_t hd_default = m.hidden_size / m.num_heads;
     m.head_dim = static_cast<int>(FirstInteger(r, {"head_dim"}, hd_default, 1, 4096));
   }
@@ -383,6 +388,13 @@ Result<ModelSpec> ParseHfConfig(const Json& config, const std::string& origin,
     m.source = origin;
     auto parsed = ParseFamily(text, text_entry->family, std::move(m));
     if (!parsed) return parsed;
+    // Wrappers state tie_word_embeddings at the top (Qwen3.5 only there); it
+    // applies to the text model unless text_config states its own.
+    bool tie = top.BoolOr("tie_word_embeddings", parsed->tie_word_embeddings);
+    if (!top.ok()) return std::unexpected(top.Finish().error());
+    if (!config.at("text_config").contains("tie_word_embeddings")) {
+      parsed->tie_word_embeddings = tie;
+    }
     for (const auto& key : top.UnreadKeys()) {
       if (!IgnorableKeys().contains(key)) {
         parsed->warnings.push_back(

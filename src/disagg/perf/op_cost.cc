@@ -5,21 +5,24 @@ namespace disagg::perf {
 Device Device::FromSystem(const hardware::SystemSpec& system) {
   const auto& c = system.calibration;
   Device d;
-  d.peak = system.gpu.peak_flops;
+  const auto& peak = system.gpu.peak_flops;
+  auto at = [](DType t) { return static_cast<int>(t); };
+  d.flops[at(DType::kBf16)] = peak[at(DType::kBf16)] * c.gemm_eff_bf16;
+  d.flops[at(DType::kFp8)] = peak[at(DType::kFp8)] * c.gemm_eff_fp8;
+  d.flops[at(DType::kNvfp4)] = peak[at(DType::kNvfp4)] * c.gemm_eff_fp4;
   // Weight-only int4 computes in bf16.
-  d.peak[static_cast<int>(DType::kInt4)] = system.gpu.peak_flops[static_cast<int>(DType::kBf16)];
+  d.flops[at(DType::kInt4)] = d.flops[at(DType::kBf16)];
   d.mem_bw = system.gpu.hbm_bw * c.mem_eff;
   d.kv_bw = system.gpu.hbm_bw * c.attn_decode_eff;
-  d.gemm_eff_max = c.gemm_eff_max;
-  d.gemm_m_half = c.gemm_m_half;
+  d.tile_rows = c.gemm_tile_rows;
   d.attn_flops = system.gpu.PeakFlops(DType::kBf16) * c.attn_prefill_eff;
   d.attn_len_half = c.attn_len_half;
   d.kernel_overhead = c.kernel_overhead;
   d.moe_imbalance = c.moe_imbalance;
-  d.nvlink = Link{system.gpu.nvlink_bw * c.comm_bw_eff,
-                  system.nvlink_latency * c.comm_latency_factor};
-  d.scaleout = Link{system.scaleout_bw * c.comm_bw_eff,
-                    system.scaleout_latency * c.comm_latency_factor};
+  d.nvlink = Link{system.gpu.nvlink_bw * c.comm_bw_eff, system.nvlink_latency,
+                  system.nvlink_latency * c.comm_latency_factor, true};
+  d.scaleout = Link{system.scaleout_bw * c.comm_bw_eff, system.scaleout_latency,
+                    system.scaleout_latency * c.comm_latency_factor, false};
   d.nvlink_domain = system.nvlink_domain;
   return d;
 }

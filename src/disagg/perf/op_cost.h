@@ -4,33 +4,40 @@
 // Contract: Device is built once from a SystemSpec and then read-only; every
 // function is pure, allocation-free and thread-safe. Inputs are per GPU after
 // sharding: m tokens (rows), n output and k input features; bytes and seconds
-// are SI. A GEMM costs max(compute, memory) plus a per-kernel overhead, with
-// compute efficiency eff(m) = eff_max * m / (m + m_half) (small-m tiles waste
-// tensor-core work) and memory at mem_eff of HBM bandwidth.
+// are SI. A GEMM costs max(compute, memory) plus a per-kernel overhead:
+// compute pads m up to whole tensor-core tiles (tile quantisation: 32 rows in
+// a 64-row tile cost a full tile) and runs at the dtype's efficiency of the
+// dense peak; memory streams weights and activations at mem_eff of HBM
+// bandwidth. A GEMM with fp8/fp4 math first quantises its activations (one
+// more, memory-bound kernel).
 #ifndef DISAGG_PERF_OP_COST_H_
 #define DISAGG_PERF_OP_COST_H_
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 
 #include "disagg/base/dtype.h"
 #include "disagg/hardware/system_spec.h"
 
 namespace disagg::perf {
 
-// A network path: effective bandwidth (bytes/s, after efficiency) and the
-// per-hop latency (s).
+// A network path: effective bandwidth (bytes/s, after efficiency), the
+// latency of one small-message collective (s) and the per-hop latency of a
+// ring (s). `one_shot`: the path can run a one-shot all-reduce (every GPU
+// reads every peer's buffer directly), as NVLink can.
 struct Link {
   double bw = 0;
+  double latency = 0;
   double hop_latency = 0;
+  bool one_shot = false;
 };
 
 struct Device {
-  std::array<double, kNumDTypes> peak{};  // FLOP/s by compute dtype
-  double mem_bw = 0;                      // HBM bytes/s at mem_eff
-  double kv_bw = 0;                       // HBM bytes/s at attn_decode_eff
-  double gemm_eff_max = 0.8;
-  double gemm_m_half = 64;
+  std::array<double, kNumDTypes> flops{};  // achieved GEMM FLOP/s by compute dtype
+  double mem_bw = 0;                       // HBM bytes/s at mem_eff
+  double kv_bw = 0;                        // HBM bytes/s at attn_decode_eff
+  double tile_rows = 64;
   double attn_flops = 0;  // bf16 FLOP/s at attn_prefill_eff
   double attn_len_half = 256;
   double kernel_overhead = 0;
@@ -48,33 +55,50 @@ struct Device {
 
 // Time of a GEMM (m x k) * (k x n) with weights in `weight` and math in
 // `compute`; activations move in `act_bytes` bytes per element.
+// Rows a GEMM computes once m is padded to whole tiles.
+inline double PaddedRows(const Device& d, double m) {
+  return std::ceil(m / d.tile_rows - 1e-9) * d.tile_rows;
+}
+
+// Quantising `elements` bf16 activations to fp8/fp4 before a low-precision
+// GEMM: a memory-bound kernel (read 2 bytes, write 1).
+inline double QuantizeTime(const Device& d, double elements, DType compute) {
+  if (compute == DType::kBf16 || compute == DType::kInt4) return 0;
+  return elements * 3.0 / d.mem_bw + d.kernel_overhead;
+}
+
+// Time of a GEMM (m x k) * (k x n) with weights in `weight` and math in
+// `compute`; activations move in `act_bytes` bytes per element.
 inline double GemmTime(const Device& d, double m, double n, double k, DType weight,
                        DType compute, double act_bytes = 2.0) {
   if (m <= 0 || n <= 0 || k <= 0) return 0;
-  double eff = d.gemm_eff_max * m / (m + d.gemm_m_half);
-  double compute_s = 2.0 * m * n * k / (d.peak[static_cast<int>(compute)] * eff);
+  double compute_s = 2.0 * PaddedRows(d, m) * n * k / d.flops[static_cast<int>(compute)];
   double bytes = n * k * BytesPerElement(weight) + m * (k + n) * act_bytes;
   double memory_s = bytes / d.mem_bw;
-  return std::max(compute_s, memory_s) + d.kernel_overhead;
+  return std::max(compute_s, memory_s) + d.kernel_overhead + QuantizeTime(d, m * k, compute);
 }
 
 // A grouped GEMM over `experts` weight matrices (each n x k) sharing `m` rows
-// in total (the routed experts of one MoE layer on one GPU).
+// in total (the routed experts of one MoE layer on one GPU): each expert's
+// rows are padded to whole tiles separately.
 inline double GroupedGemmTime(const Device& d, double m, double experts, double n, double k,
                               DType weight, DType compute, double act_bytes = 2.0) {
   if (m <= 0 || experts <= 0) return 0;
-  double rows = m / experts;  // rows per expert set the tile efficiency
-  double eff = d.gemm_eff_max * rows / (rows + d.gemm_m_half);
-  double compute_s = 2.0 * m * n * k / (d.peak[static_cast<int>(compute)] * eff);
+  double padded = experts * PaddedRows(d, m / experts);
+  double compute_s = 2.0 * padded * n * k / d.flops[static_cast<int>(compute)];
   double bytes = experts * n * k * BytesPerElement(weight) + m * (k + n) * act_bytes;
-  return std::max(compute_s, bytes / d.mem_bw) + d.kernel_overhead;
+  return std::max(compute_s, bytes / d.mem_bw) + d.kernel_overhead +
+         QuantizeTime(d, m * k, compute);
 }
 
 // Attention core: `flops` of score and value math at the prefill efficiency
-// for queries of mean length `query_len`, and `kv_bytes` of cache reads.
-inline double AttentionTime(const Device& d, double flops, double query_len, double kv_bytes) {
+// for queries that each attend to `keys_per_query` keys on average (short
+// key ranges leave the kernel's pipeline unfilled), and `kv_bytes` of cache
+// reads.
+inline double AttentionTime(const Device& d, double flops, double keys_per_query,
+                            double kv_bytes) {
   if (flops <= 0 && kv_bytes <= 0) return 0;
-  double eff = query_len / (query_len + d.attn_len_half);
+  double eff = keys_per_query / (keys_per_query + d.attn_len_half);
   double compute_s = flops / (d.attn_flops * eff);
   return std::max(compute_s, kv_bytes / d.kv_bw) + d.kernel_overhead;
 }
@@ -92,21 +116,26 @@ inline double StreamTime(const Device& d, double bytes) {
   return bytes <= 0 ? 0 : bytes / d.mem_bw + d.kernel_overhead;
 }
 
-// Ring all-reduce of `bytes` per GPU over n GPUs.
+// All-reduce of `bytes` per GPU over n GPUs: a ring (2(n-1)/n of the bytes
+// over the link, 2(n-1) hops) or, where the link allows, a one-shot kernel
+// (each GPU reads the n-1 peer buffers: one latency, (n-1) x bytes), which
+// wins for small messages; the faster of the two.
 inline double AllReduceTime(const Link& l, double bytes, int n) {
   if (n <= 1 || bytes <= 0) return 0;
-  return 2.0 * (n - 1) / n * bytes / l.bw + 2.0 * (n - 1) * l.hop_latency;
+  double ring = 2.0 * (n - 1) / n * bytes / l.bw + 2.0 * (n - 1) * l.hop_latency;
+  if (!l.one_shot) return ring;
+  return std::min(ring, (n - 1) * bytes / l.bw + l.latency);
 }
 
 // All-to-all where each GPU holds `bytes` to scatter over n GPUs.
 inline double AllToAllTime(const Link& l, double bytes, int n) {
   if (n <= 1 || bytes <= 0) return 0;
-  return static_cast<double>(n - 1) / n * bytes / l.bw + l.hop_latency;
+  return static_cast<double>(n - 1) / n * bytes / l.bw + l.latency;
 }
 
 inline double PointToPointTime(const Link& l, double bytes) {
   if (bytes <= 0) return 0;
-  return bytes / l.bw + l.hop_latency;
+  return bytes / l.bw + l.latency;
 }
 
 }  // namespace disagg::perf

@@ -15,8 +15,11 @@ TEST(OpCost, LargeGemmIsComputeBound) {
   // so compute bound.
   double expected = 2.0 * 8192.0 * 8192 * 8192 / 1e15;
   EXPECT_NEAR(GemmTime(d, 8192, 8192, 8192, DType::kBf16, DType::kBf16), expected, 1e-9);
-  // fp8 math doubles the peak and halves the time.
-  EXPECT_NEAR(GemmTime(d, 8192, 8192, 8192, DType::kFp8, DType::kFp8), expected / 2, 1e-9);
+  // fp8 math doubles the peak and halves the time, after a kernel that
+  // quantises the 8192 x 8192 activations (read 2 B, write 1 B: 201 MB ->
+  // 201 us).
+  EXPECT_NEAR(GemmTime(d, 8192, 8192, 8192, DType::kFp8, DType::kFp8),
+              expected / 2 + 8192.0 * 8192 * 3 / 1e12, 1e-9);
 }
 
 TEST(OpCost, SingleRowGemmIsWeightBound) {
@@ -26,40 +29,61 @@ TEST(OpCost, SingleRowGemmIsWeightBound) {
   // Compute is 2 x 8192^2 / 1e15 = 0.134 us.
   double expected = (8192.0 * 8192 * 2 + 16384.0 * 2) / 1e12;
   EXPECT_NEAR(GemmTime(d, 1, 8192, 8192, DType::kBf16, DType::kBf16), expected, 1e-12);
-  // fp8 weights move half the bytes.
-  double fp8 = (8192.0 * 8192 * 1 + 16384.0 * 2) / 1e12;
+  // fp8 weights move half the bytes; quantising one row moves 8192 x 3 B.
+  double fp8 = (8192.0 * 8192 * 1 + 16384.0 * 2) / 1e12 + 8192.0 * 3 / 1e12;
   EXPECT_NEAR(GemmTime(d, 1, 8192, 8192, DType::kFp8, DType::kFp8), fp8, 1e-12);
 }
 
-TEST(OpCost, ComputeEfficiencyRisesWithRows) {
+TEST(OpCost, TileQuantisationPadsRows) {
   auto sys = testing::IdealSystem();
-  sys.calibration.gemm_m_half = 64;
+  sys.calibration.gemm_tile_rows = 64;
   Device d = Device::FromSystem(sys);
-  // eff(m) = 1 x m / (m + 64). A shape large enough to be compute bound:
-  // m = 65536, n = k = 8192 in fp8: compute 2 m n k / (2e15 x 65536/65600)
-  // = 4.40 ms; memory (8192^2 x 1 + 65536 x 16384 x 2) / 1e12 = 2.21 ms.
-  double m = 65536, n = 8192, k = 8192;
-  double eff = m / (m + 64);
-  double compute = 2 * m * n * k / (2e15 * eff);
-  EXPECT_NEAR(GemmTime(d, m, n, k, DType::kFp8, DType::kFp8), compute, 1e-9);
-  // At m = 64 the efficiency is one half: compute 2 x 64 x 65536 x 65536 /
-  // (2e15 x 0.5) = 0.55 ms against memory (65536^2 + 64 x 131072 x 2) / 1e12
-  // = 4.31 ms: memory bound, unaffected by efficiency.
-  EXPECT_NEAR(GemmTime(d, 64, 65536, 65536, DType::kFp8, DType::kFp8),
-              (65536.0 * 65536 + 64.0 * 131072 * 2) / 1e12, 1e-12);
+  // n = k = 8192 in bf16 (1 PFLOP/s). m = 65 rows
+  // would compute as 128 rows but is weight bound (134 MB -> 134 us), so use
+  // m = 4097: padded 4160 rows, compute 2 x 4160 x 8192^2 / 1e15 = 558 us;
+  // memory (134,217,728 + 4097 x 16384 x 2) / 1e12 = 268 us.
+  double padded = 2.0 * 4160 * 8192 * 8192 / 1e15;
+  EXPECT_NEAR(GemmTime(d, 4097, 8192, 8192, DType::kBf16, DType::kBf16), padded, 1e-12);
+  // Grouped GEMMs pad each expert's rows separately: 4 experts x 8 rows
+  // compute as 4 x 64 rows.
+  EXPECT_DOUBLE_EQ(4 * PaddedRows(d, 32.0 / 4), 256.0);
+  EXPECT_DOUBLE_EQ(PaddedRows(d, 64), 64.0);
+  EXPECT_DOUBLE_EQ(PaddedRows(d, 64.5), 128.0);
+}
+
+TEST(OpCost, LowPrecisionMathQuantisesActivationsFirst) {
+  auto sys = testing::IdealSystem();
+  sys.calibration.kernel_overhead = 1e-6;
+  Device d = Device::FromSystem(sys);
+  // m = 1, n = k = 8192: fp8 GEMM is weight bound: (8192^2 + 16384 x 2) /
+  // 1e12 = 67.14 us + 1 us overhead; the quantise kernel moves 8192 x 3 bytes
+  // = 24.6 ns + 1 us overhead.
+  double gemm = (8192.0 * 8192 + 16384.0 * 2) / 1e12 + 1e-6;
+  double quant = 8192.0 * 3 / 1e12 + 1e-6;
+  EXPECT_NEAR(GemmTime(d, 1, 8192, 8192, DType::kFp8, DType::kFp8), gemm + quant, 1e-12);
+  // bf16 math has no quantise step.
+  EXPECT_NEAR(GemmTime(d, 1, 8192, 8192, DType::kBf16, DType::kBf16),
+              (8192.0 * 8192 * 2 + 16384.0 * 2) / 1e12 + 1e-6, 1e-12);
 }
 
 TEST(OpCost, RingAllReduce) {
-  Link nvlink{100e9, 1e-6};
-  // 8 GPUs, 16 MiB each: 2 x 7/8 x 16,777,216 B / 1e11 B/s = 293.6 us, plus
-  // 2 x 7 hops x 1 us = 14 us: 307.6 us.
+  Link nvlink{100e9, 3e-6, 1e-6, true};
+  // 8 GPUs, 16 MiB each: ring 2 x 7/8 x 16,777,216 B / 1e11 B/s = 293.6 us,
+  // plus 2 x 7 hops x 1 us = 14 us: 307.6 us. One-shot would move 7 x 16 MiB
+  // = 1174 us: the ring wins.
   double expected = 2.0 * 7 / 8 * 16777216 / 100e9 + 14e-6;
   EXPECT_NEAR(AllReduceTime(nvlink, 16777216, 8), expected, 1e-12);
   EXPECT_EQ(AllReduceTime(nvlink, 16777216, 1), 0);
+  // 16 KiB: ring 2 x 7/8 x 16384 / 1e11 + 14 us = 14.29 us; one-shot
+  // 7 x 16384 / 1e11 + 3 us = 4.15 us: the one-shot kernel wins.
+  EXPECT_NEAR(AllReduceTime(nvlink, 16384, 8), 7.0 * 16384 / 100e9 + 3e-6, 1e-12);
+  // Across nodes there is no one-shot kernel.
+  Link ib{10e9, 10e-6, 5e-6, false};
+  EXPECT_NEAR(AllReduceTime(ib, 16384, 8), 2.0 * 7 / 8 * 16384 / 10e9 + 70e-6, 1e-12);
 }
 
 TEST(OpCost, AllToAllAndPointToPoint) {
-  Link l{50e9, 5e-6};
+  Link l{50e9, 5e-6, 1e-6, true};
   // All-to-all over 4 GPUs of 8 MB each: 3/4 x 8e6 / 5e10 = 120 us + 5 us.
   EXPECT_NEAR(AllToAllTime(l, 8e6, 4), 125e-6, 1e-12);
   // Point to point 1 MB: 1e6 / 5e10 = 20 us + 5 us.

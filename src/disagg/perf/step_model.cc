@@ -119,8 +119,7 @@ void StepModel::AttentionGqa(const BatchShape& b, bool capped, StepBreakdown& c)
     double pairs = capped ? b.prefill_pairs_capped : b.prefill_pairs;
     double ctx = capped ? b.prefill_ctx_capped : b.prefill_ctx;
     double flops = 4.0 * pairs * hd * q_heads;
-    double qlen = b.prefill_tokens / std::max(1.0, b.prefill_seqs);
-    c.attention += AttentionTime(d, flops, qlen, ctx * 2 * kv_heads * hd * kv_b);
+    c.attention += AttentionTime(d, flops, pairs / b.prefill_tokens, ctx * 2 * kv_heads * hd * kv_b);
   }
   if (b.decode_seqs > 0) {
     double kv = capped ? b.decode_kv_capped : b.decode_kv;
@@ -154,8 +153,7 @@ void StepModel::AttentionMla(const BatchShape& b, bool capped, StepBreakdown& c)
     c.gemm += GemmTime(d, b.prefill_tokens + ctx, kv_up, md.kv_lora_rank, q.weight, q.compute);
     double pairs = capped ? b.prefill_pairs_capped : b.prefill_pairs;
     double flops = 2.0 * pairs * heads * (qk + md.v_head_dim);
-    double qlen = b.prefill_tokens / std::max(1.0, b.prefill_seqs);
-    c.attention += AttentionTime(d, flops, qlen, ctx * latent * kv_b);
+    c.attention += AttentionTime(d, flops, pairs / b.prefill_tokens, ctx * latent * kv_b);
   }
   if (b.decode_seqs > 0) {
     // Absorbed form: queries move into the latent space, attention runs

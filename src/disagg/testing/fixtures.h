@@ -29,8 +29,8 @@ inline hardware::SystemSpec IdealSystem() {
   s.scaleout_bw = 10e9;
   s.scaleout_latency = 10e-6;
   auto& c = s.calibration;
-  c.gemm_eff_max = 1;
-  c.gemm_m_half = 0;
+  c.gemm_eff_bf16 = c.gemm_eff_fp8 = c.gemm_eff_fp4 = 1;
+  c.gemm_tile_rows = 1;
   c.mem_eff = 1;
   c.attn_prefill_eff = 1;
   c.attn_len_half = 0;

@@ -1,0 +1,426 @@
+// End-to-end tests of the `disagg` binary: exit status, stdout and stderr.
+//
+// Every bad input must exit with status 2, explain itself on stderr (naming
+// the flag, file or value) and print nothing on stdout.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "disagg/hardware/system_spec.h"
+#include "disagg/model/hf_config.h"
+
+namespace disagg::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+::testing::AssertionResult Contains(const std::string& text, const std::string& part) {
+  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "'" << text << "' does not contain '" << part << "'";
+}
+
+// Quotes `s` for /bin/sh.
+std::string ShellQuote(const std::string& s) {
+  std::string q(1, '\'');
+  for (char c : s) {
+    if (c == '\'') {
+      q.append("'\\''");
+    } else {
+      q.push_back(c);
+    }
+  }
+  q.push_back('\'');
+  return q;
+}
+
+struct RunResult {
+  int status = -1;  // exit status, or -1 when killed by a signal
+  std::string out;
+  std::string err;
+};
+
+std::ostream& operator<<(std::ostream& os, const RunResult& r) {
+  return os << "status " << r.status << "\nstdout: " << r.out << "\nstderr: " << r.err;
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           fmt::format("disagg_cli_test_{}_{}", ::getpid(),
+                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Runs the binary with `args`; stdout through a pipe, stderr via a file.
+  RunResult Run(std::initializer_list<std::string> args) {
+    std::string err_path = (dir_ / "stderr.txt").string();
+    std::string cmd = ShellQuote(DISAGG_BINARY);
+    for (const auto& a : args) {
+      cmd.push_back(' ');
+      cmd.append(ShellQuote(a));
+    }
+    cmd.append(" </dev/null 2>");
+    cmd.append(ShellQuote(err_path));
+    RunResult r;
+    FILE* pipe = ::popen(cmd.c_str(), "r");
+    if (pipe == nullptr) {
+      ADD_FAILURE() << "popen failed: " << cmd;
+      return r;
+    }
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) r.out.append(buf, n);
+    int status = ::pclose(pipe);
+    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    std::ifstream in(err_path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    r.err = ss.str();
+    return r;
+  }
+
+  std::string Write(const std::string& name, const std::string& text) {
+    std::string path = (dir_ / name).string();
+    std::ofstream(path) << text;
+    return path;
+  }
+
+  // The catalog H100 spec, as a starting point for broken copies.
+  static Json H100() {
+    std::ifstream in(std::string(DISAGG_SOURCE_DIR) + "/data/hardware/h100_sxm.json");
+    return Json::parse(in);
+  }
+  static Json Llama70B() {
+    std::ifstream in(std::string(DISAGG_SOURCE_DIR) + "/data/models/llama-3.1-70b.json");
+    return Json::parse(in);
+  }
+
+  // Asserts the contract for bad input: status 2, empty stdout, and stderr
+  // containing each of `parts`.
+  void ExpectUsageError(const RunResult& r, std::initializer_list<std::string> parts) {
+    EXPECT_EQ(r.status, 2) << r;
+    EXPECT_EQ(r.out, "") << r;
+    EXPECT_TRUE(Contains(r.err, "error")) << r;
+    for (const auto& p : parts) EXPECT_TRUE(Contains(r.err, p)) << r;
+  }
+
+  fs::path dir_;
+};
+
+// ---- Bad spec files ----
+
+TEST_F(CliTest, MalformedModelJson) {
+  // Line 2 `  "hidden_size": @`: '@' at column 2 + 13 + 2 + 1 = 18.
+  std::string path = Write("broken.json", "{\n  \"hidden_size\": @\n}\n");
+  RunResult r =
+      Run({"estimate", "--model", path, "--system", "h100_sxm", "--isl", "100", "--osl", "10"});
+  ExpectUsageError(r, {path + ":2:18:", "malformed JSON"});
+}
+
+TEST_F(CliTest, UnknownKeyInSystemJson) {
+  Json j = H100();
+  j["gpu"]["peak_tflops"]["fp9"] = 1;
+  std::string path = Write("sys.json", j.dump(2));
+  RunResult r = Run({"estimate", "--model", "llama-3.1-70b", "--system", path, "--isl", "100",
+                     "--osl", "10", "--tp", "8"});
+  ExpectUsageError(r, {path, "gpu.peak_tflops.fp9", "unknown key"});
+}
+
+TEST_F(CliTest, MissingRequiredFieldInSystemJson) {
+  Json j = H100();
+  j.erase("nvlink_domain");
+  std::string path = Write("sys.json", j.dump(2));
+  RunResult r = Run({"estimate", "--model", "llama-3.1-70b", "--system", path, "--isl", "100",
+                     "--osl", "10", "--tp", "8"});
+  ExpectUsageError(r, {path, "nvlink_domain", "missing"});
+}
+
+TEST_F(CliTest, NegativeBandwidthInSystemJson) {
+  Json j = H100();
+  j["gpu"]["hbm_tb_per_s"] = -3.35;
+  std::string path = Write("sys.json", j.dump(2));
+  RunResult r = Run({"estimate", "--model", "llama-3.1-70b", "--system", path, "--isl", "100",
+                     "--osl", "10", "--tp", "8"});
+  ExpectUsageError(r, {path, "gpu.hbm_tb_per_s", "-3.35"});
+}
+
+TEST_F(CliTest, MissingRequiredFieldInModelJson) {
+  Json j = Llama70B();
+  j.erase("hidden_size");
+  std::string path = Write("model.json", j.dump(2));
+  RunResult r = Run({"estimate", "--model", path, "--system", "h100_sxm", "--isl", "100", "--osl",
+                     "10", "--tp", "8"});
+  ExpectUsageError(r, {path, "hidden_size", "missing"});
+}
+
+TEST_F(CliTest, UnsupportedModelType) {
+  Json j = Llama70B();
+  j["model_type"] = "mamba2";
+  std::string path = Write("model.json", j.dump(2));
+  RunResult r = Run({"estimate", "--model", path, "--system", "h100_sxm", "--isl", "100", "--osl",
+                     "10", "--tp", "8"});
+  ExpectUsageError(r, {path, "mamba2", "not supported"});
+}
+
+TEST_F(CliTest, NonexistentModelFile) {
+  std::string path = (dir_ / "nowhere" / "config.json").string();
+  RunResult r =
+      Run({"estimate", "--model", path, "--system", "h100_sxm", "--isl", "100", "--osl", "10"});
+  ExpectUsageError(r, {"--model", path});
+}
+
+TEST_F(CliTest, UnknownModelName) {
+  RunResult r = Run(
+      {"estimate", "--model", "llama-9-1t", "--system", "h100_sxm", "--isl", "100", "--osl", "10"});
+  ExpectUsageError(r, {"--model", "llama-9-1t"});
+}
+
+TEST_F(CliTest, UnknownSystemName) {
+  RunResult r = Run({"estimate", "--model", "llama-3.1-70b", "--system", "h999_sxm", "--isl", "100",
+                     "--osl", "10"});
+  ExpectUsageError(r, {"--system", "h999_sxm"});
+}
+
+// ---- Bad flags ----
+
+TEST_F(CliTest, ImpossibleMapping) {
+  // Llama-3.1-70B has 64 attention heads; 64 / 3 is not whole.
+  RunResult r = Run({"estimate", "--model", "llama-3.1-70b", "--system", "h100_sxm", "--isl", "100",
+                     "--osl", "10", "--tp", "3"});
+  ExpectUsageError(r, {"tp 3", "64"});
+}
+
+TEST_F(CliTest, TensorParallelismBeyondTheNvlinkDomain) {
+  // h100_sxm has 8 GPUs per NVLink domain.
+  RunResult r = Run({"estimate", "--model", "llama-3.1-70b", "--system", "h100_sxm", "--isl", "100",
+                     "--osl", "10", "--tp", "16"});
+  ExpectUsageError(r, {"tp 16", "8"});
+}
+
+TEST_F(CliTest, ZeroTensorParallelism) {
+  RunResult r = Run({"estimate", "--model", "llama-3.1-70b", "--system", "h100_sxm", "--isl", "100",
+                     "--osl", "10", "--tp", "0"});
+  ExpectUsageError(r, {"--tp", "0"});
+}
+
+TEST_F(CliTest, HugeDegreesDoNotOverflow) {
+  // 8 x 268,435,456 = 2^31 GPUs would overflow an int.
+  RunResult r = Run({"estimate", "--model", "deepseek-v3", "--system", "h100_sxm", "--isl", "100",
+                     "--osl", "10", "--tp", "8", "--dp-attn", "268435456"});
+  ExpectUsageError(r, {"--dp-attn 268435456"});
+  r = Run({"estimate", "--model", "deepseek-v3", "--system", "h100_sxm", "--isl", "100", "--osl",
+           "10", "--tp", "8", "--ep", "99999999999"});
+  ExpectUsageError(r, {"--ep", "99999999999"});
+}
+
+TEST_F(CliTest, ZeroIsl) {
+  RunResult r = Run({"estimate", "--model", "llama-3.1-70b", "--system", "h100_sxm", "--isl", "0",
+                     "--osl", "10", "--tp", "8"});
+  ExpectUsageError(r, {"--isl", "0"});
+}
+
+TEST_F(CliTest, NegativeOsl) {
+  RunResult r = Run({"estimate", "--model", "llama-3.1-70b", "--system", "h100_sxm", "--isl", "100",
+                     "--osl", "-5", "--tp", "8"});
+  ExpectUsageError(r, {"--osl", "-5"});
+}
+
+TEST_F(CliTest, NonNumericIsl) {
+  RunResult r = Run({"estimate", "--model", "llama-3.1-70b", "--system", "h100_sxm", "--isl", "abc",
+                     "--osl", "10", "--tp", "8"});
+  ExpectUsageError(r, {"--isl", "abc"});
+}
+
+TEST_F(CliTest, UnknownPhase) {
+  RunResult r = Run({"estimate", "--model", "llama-3.1-70b", "--system", "h100_sxm", "--isl", "100",
+                     "--osl", "10", "--tp", "8", "--phase", "sideways"});
+  ExpectUsageError(r, {"--phase", "sideways"});
+}
+
+TEST_F(CliTest, BatchTooLargeForMemory) {
+  // Llama-3.1-70B caches 80 layers x 2 x 8 KV heads x 128 = 163,840 elements
+  // per token, 1 byte each in fp8: 163,840 B/token over 8 GPUs. One sequence
+  // of 1000 + 100 tokens holds 180,224,000 B; 100,000 of them 1.8e13 B, far
+  // more than 8 x 79.65 GiB = 6.8e11 B of HBM.
+  RunResult r = Run({"estimate", "--model", "llama-3.1-70b", "--system", "h100_sxm", "--isl",
+                     "1000", "--osl", "100", "--tp", "8", "--batch", "100000"});
+  ExpectUsageError(r, {"--batch", "100000"});
+}
+
+TEST_F(CliTest, Fp4OnHopper) {
+  // H100 has no FP4 tensor cores (data/hardware/h100_sxm.json: bf16 and fp8).
+  RunResult r = Run({"estimate", "--model", "llama-3.1-70b", "--system", "h100_sxm", "--isl", "100",
+                     "--osl", "10", "--tp", "8", "--precision", "fp4"});
+  ExpectUsageError(r, {"--precision", "fp4", "h100_sxm"});
+}
+
+TEST_F(CliTest, ExpertParallelismOnADenseModel) {
+  RunResult r = Run({"estimate", "--model", "llama-3.1-70b", "--system", "h100_sxm", "--isl", "100",
+                     "--osl", "10", "--tp", "8", "--ep", "8"});
+  ExpectUsageError(r, {"--ep", "llama-3.1-70b", "dense"});
+}
+
+TEST_F(CliTest, UnknownPrecisionAndBackend) {
+  RunResult r = Run({"estimate", "--model", "llama-3.1-70b", "--system", "h100_sxm", "--isl", "100",
+                     "--osl", "10", "--tp", "8", "--precision", "fp9"});
+  ExpectUsageError(r, {"--precision", "fp9"});
+  r = Run({"estimate", "--model", "llama-3.1-70b", "--system", "h100_sxm", "--isl", "100", "--osl",
+           "10", "--tp", "8", "--backend", "tgi"});
+  ExpectUsageError(r, {"--backend", "tgi"});
+}
+
+TEST_F(CliTest, MissingRequiredFlagAndUnknownFlag) {
+  RunResult r =
+      Run({"estimate", "--model", "llama-3.1-70b", "--system", "h100_sxm", "--osl", "10"});
+  ExpectUsageError(r, {"--isl"});
+  r = Run({"estimate", "--model", "llama-3.1-70b", "--system", "h100_sxm", "--isl", "100", "--osl",
+           "10", "--colour", "red"});
+  ExpectUsageError(r, {"--colour"});
+}
+
+TEST_F(CliTest, MissingOrUnknownSubcommand) {
+  ExpectUsageError(Run({}), {"subcommand"});
+  ExpectUsageError(Run({"frobnicate"}), {"frobnicate", "estimate"});
+  ExpectUsageError(Run({"estimate", "extra", "--model", "llama-3.1-70b", "--system", "h100_sxm",
+                        "--isl", "100", "--osl", "10"}),
+                   {"extra"});
+}
+
+// ---- Working commands ----
+
+TEST_F(CliTest, Help) {
+  RunResult r = Run({"--help"});
+  EXPECT_EQ(r.status, 0) << r;
+  EXPECT_TRUE(Contains(r.out, "estimate")) << r;
+  EXPECT_TRUE(Contains(r.out, "models")) << r;
+  EXPECT_TRUE(Contains(r.out, "systems")) << r;
+  r = Run({"estimate", "--help"});
+  EXPECT_EQ(r.status, 0) << r;
+  EXPECT_TRUE(Contains(r.out, "--isl")) << r;
+}
+
+TEST_F(CliTest, EstimateDecodeJson) {
+  RunResult r = Run({"estimate", "--model", "llama-3.1-70b", "--system", "h100_sxm", "--isl",
+                     "1000", "--osl", "100", "--tp", "8", "--batch", "16", "--json"});
+  ASSERT_EQ(r.status, 0) << r;
+  EXPECT_EQ(r.err, "");
+  Json j = Json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+  ASSERT_FALSE(j.is_discarded()) << r.out;
+  for (const char* key : {"ttl_s", "tokens_per_s_per_gpu", "memory_bytes", "breakdown_s"}) {
+    EXPECT_TRUE(j.contains(key)) << key;
+  }
+  EXPECT_FALSE(j.contains("ftl_s"));
+  double ttl = j["ttl_s"].get<double>();
+  ASSERT_GT(ttl, 0);
+  // Decode throughput = B / (TTL x GPUs) = 16 / (TTL x 8).
+  EXPECT_NEAR(j["tokens_per_s_per_gpu"].get<double>(), 16 / (ttl * 8), 1e-9 * 16 / (ttl * 8));
+  EXPECT_NEAR(j["tokens_per_s_per_user"].get<double>(), 1 / ttl, 1e-9 / ttl);
+  // One decode step is the TTL; the breakdown covers the whole step.
+  double sum = 0;
+  for (const auto& [part, seconds] : j["breakdown_s"].items()) {
+    EXPECT_GE(seconds.get<double>(), 0) << part;
+    sum += seconds.get<double>();
+  }
+  EXPECT_NEAR(sum, ttl, 1e-9 * ttl);
+  // h100_sxm: 79.65 GiB = 85,523,536,281.6 bytes of HBM per GPU.
+  EXPECT_NEAR(j["memory_bytes"]["hbm"].get<double>(), 85523536281.6, 1.0);
+  EXPECT_EQ(j["mapping"]["gpus"], 8);
+  EXPECT_EQ(j["phase"], "decode");
+}
+
+TEST_F(CliTest, EstimatePrefillJson) {
+  RunResult r = Run({"estimate", "--model", "llama-3.1-70b", "--system", "h100_sxm", "--isl",
+                     "1000", "--osl", "100", "--tp", "8", "--phase", "prefill", "--json"});
+  ASSERT_EQ(r.status, 0) << r;
+  EXPECT_EQ(r.err, "");
+  Json j = Json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+  ASSERT_FALSE(j.is_discarded()) << r.out;
+  for (const char* key : {"ftl_s", "tokens_per_s_per_gpu", "memory_bytes", "breakdown_s"}) {
+    EXPECT_TRUE(j.contains(key)) << key;
+  }
+  EXPECT_FALSE(j.contains("ttl_s"));
+  EXPECT_GT(j["ftl_s"].get<double>(), 0);
+  // Output tokens per prefilled request: OSL = 100.
+  EXPECT_NEAR(j["tokens_per_s_per_gpu"].get<double>(),
+              j["requests_per_s_per_gpu"].get<double>() * 100,
+              1e-9 * j["tokens_per_s_per_gpu"].get<double>());
+  // A request's KV cache: 1000 tokens x 163,840 B/token (fp8, whole model).
+  EXPECT_NEAR(j["kv_bytes_per_request"].get<double>(), 1000 * 163840.0, 1.0);
+}
+
+TEST_F(CliTest, EstimateText) {
+  RunResult r = Run({"estimate", "--model", "llama-3.1-70b", "--system", "h100_sxm", "--isl",
+                     "1000", "--osl", "100", "--tp", "8"});
+  ASSERT_EQ(r.status, 0) << r;
+  EXPECT_TRUE(Contains(r.out, "TTL")) << r;
+  EXPECT_TRUE(Contains(r.out, "llama-3.1-70b")) << r;
+}
+
+TEST_F(CliTest, ModelsJsonListsTheCatalog) {
+  RunResult r = Run({"models", "--json"});
+  ASSERT_EQ(r.status, 0) << r;
+  EXPECT_EQ(r.err, "");
+  Json j = Json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+  ASSERT_TRUE(j.is_array()) << r.out;
+  std::vector<std::string> names;
+  for (const auto& m : j) names.push_back(m["name"].get<std::string>());
+  EXPECT_EQ(names, model::CatalogModelNames());
+  bool found = false;
+  for (const auto& m : j) {
+    if (m["name"] == "llama-3.1-70b") {
+      found = true;
+      // meta-llama/Llama-3.1-70B config.json: 80 layers, hidden 8192.
+      EXPECT_EQ(m["layers"], 80);
+      EXPECT_EQ(m["hidden_size"], 8192);
+      EXPECT_EQ(m["model_type"], "llama");
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST_F(CliTest, SystemsJsonListsTheCatalog) {
+  RunResult r = Run({"systems", "--json"});
+  ASSERT_EQ(r.status, 0) << r;
+  EXPECT_EQ(r.err, "");
+  Json j = Json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+  ASSERT_TRUE(j.is_array()) << r.out;
+  std::vector<std::string> names;
+  for (const auto& s : j) names.push_back(s["name"].get<std::string>());
+  EXPECT_EQ(names, hardware::CatalogSystemNames());
+  bool found = false;
+  for (const auto& s : j) {
+    if (s["name"] == "h100_sxm") {
+      found = true;
+      // Dense BF16 989.4 TFLOPS, 450 GB/s NVLink per direction, no FP4.
+      EXPECT_DOUBLE_EQ(s["peak_flops"]["bf16"].get<double>(), 989.4e12);
+      EXPECT_DOUBLE_EQ(s["peak_flops"]["fp4"].get<double>(), 0);
+      EXPECT_DOUBLE_EQ(s["nvlink_bytes_per_s"].get<double>(), 450e9);
+      EXPECT_EQ(s["nvlink_domain"], 8);
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST_F(CliTest, CatalogTables) {
+  RunResult r = Run({"models"});
+  EXPECT_EQ(r.status, 0) << r;
+  EXPECT_TRUE(Contains(r.out, "deepseek-v3")) << r;
+  r = Run({"systems"});
+  EXPECT_EQ(r.status, 0) << r;
+  EXPECT_TRUE(Contains(r.out, "gb200")) << r;
+}
+
+}  // namespace
+}  // namespace disagg::cli
