@@ -75,4 +75,44 @@ Result<void> WriteFileAtomically(const std::string& path, std::string_view conte
   return {};
 }
 
+AtomicFileWriter::~AtomicFileWriter() {
+  if (open_) {
+    out_.close();
+    ::unlink(tmp_.c_str());
+  }
+}
+
+Result<void> AtomicFileWriter::Open(const std::string& path) {
+  fs::path target(path);
+  fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  std::string tmpl = (dir / fmt::format(".{}.tmpXXXXXX", target.filename().string())).string();
+  int fd = ::mkstemp(tmpl.data());
+  if (fd < 0) return Fail("{}: cannot create a temporary file ({})", path, std::strerror(errno));
+  ::close(fd);
+  out_.open(tmpl, std::ios::binary | std::ios::trunc);
+  if (!out_) {
+    ::unlink(tmpl.c_str());
+    return Fail("{}: cannot open for writing", path);
+  }
+  path_ = path;
+  tmp_ = tmpl;
+  open_ = true;
+  return {};
+}
+
+Result<void> AtomicFileWriter::Commit() {
+  if (!open_) return Fail("internal: commit of an unopened file");
+  out_.flush();
+  bool ok = static_cast<bool>(out_);
+  out_.close();
+  open_ = false;
+  ::chmod(tmp_.c_str(), 0644);
+  if (!ok || std::rename(tmp_.c_str(), path_.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp_.c_str());
+    return Fail("{}: cannot write file ({})", path_, std::strerror(err));
+  }
+  return {};
+}
+
 }  // namespace disagg

@@ -7,6 +7,7 @@
 #ifndef DISAGG_BASE_FILES_H_
 #define DISAGG_BASE_FILES_H_
 
+#include <fstream>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,26 @@ Result<void> CheckWritable(const std::string& path, std::string_view flag);
 
 // Reads a whole file.
 Result<std::string> ReadFile(const std::string& path);
+
+// Streams a large output file all-or-nothing: writes go to a temporary file
+// next to the target; Commit() renames it into place; destruction without
+// Commit() deletes it. Not thread-safe.
+class AtomicFileWriter {
+ public:
+  AtomicFileWriter() = default;
+  ~AtomicFileWriter();
+  AtomicFileWriter(const AtomicFileWriter&) = delete;
+  AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
+
+  Result<void> Open(const std::string& path);
+  std::ostream& stream() { return out_; }
+  Result<void> Commit();
+
+ private:
+  std::string path_, tmp_;
+  std::ofstream out_;
+  bool open_ = false;
+};
 
 }  // namespace disagg
 

@@ -12,6 +12,8 @@ namespace disagg::cli {
 void AddEstimateCommand(CLI::App& app);
 void AddCatalogCommands(CLI::App& app);
 void AddFrontierCommand(CLI::App& app);
+void AddCalibrateCommand(CLI::App& app);
+void AddSimulateCommand(CLI::App& app);
 
 }  // namespace disagg::cli
 

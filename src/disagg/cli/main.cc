@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   disagg::cli::AddEstimateCommand(app);
   disagg::cli::AddFrontierCommand(app);
+  disagg::cli::AddCalibrateCommand(app);
+  disagg::cli::AddSimulateCommand(app);
   disagg::cli::AddCatalogCommands(app);
   // CLI11 reports a mistyped command only as "A subcommand is required";
   // name the word instead.

@@ -71,6 +71,17 @@ struct BatchShape {
   // The share of one of `ranks` equal attention-DP ranks, rounding the busiest
   // rank's sequence count up.
   BatchShape RankShare(int ranks) const;
+
+  // Every count and sum multiplied by k (one of k equal micro-batches: 1/k).
+  BatchShape Scaled(double k) const {
+    BatchShape s = *this;
+    for (double* v : {&s.prefill_seqs, &s.prefill_tokens, &s.prefill_pairs,
+                      &s.prefill_pairs_capped, &s.prefill_ctx, &s.prefill_ctx_capped,
+                      &s.decode_seqs, &s.decode_kv, &s.decode_kv_capped, &s.logits}) {
+      *v *= k;
+    }
+    return s;
+  }
 };
 
 inline BatchShape BatchShape::RankShare(int ranks) const {

@@ -301,6 +301,13 @@ void StepModel::StageTimes(const BatchShape& batch, std::span<double> out) const
   }
 }
 
+double StepModel::RoundTime(const BatchShape& batch) const {
+  const int pp = mapping_.pp;
+  if (pp == 1) return Evaluate(batch).latency;
+  StepCost c = Evaluate(batch.Scaled(1.0 / pp));
+  return std::max(c.latency, pp * c.period);
+}
+
 StepCost StepModel::Evaluate(const BatchShape& batch) const {
   StepCost cost;
   BatchShape r = RankBatch(batch);

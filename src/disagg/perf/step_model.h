@@ -55,6 +55,11 @@ class StepModel {
 
   StepCost Evaluate(const BatchShape& batch) const;
 
+  // Time for every sequence of `batch` to advance one step when the instance
+  // keeps pp micro-batches of it in flight: max(micro-batch latency,
+  // pp x period). Equals Evaluate(batch).latency when pp = 1.
+  double RoundTime(const BatchShape& batch) const;
+
   // Compute time of each pipeline stage for one micro-batch, without sends or
   // overhead; out.size() must be mapping().pp. The last stage includes the LM
   // head.

@@ -62,7 +62,8 @@ PairResult PairDecode(const DecodeConfig& d, const std::vector<PrefillConfig>& p
   const double osl = o.workload.osl;
   const serving::PoolRate dr{d.requests_per_s, d.mapping.gpus()};
   const double sla_ftl = o.sla_ftl_max.value_or(o.ftl_max);
-  const bool want_sla = !o.sla_ttl_max || d.ttl <= *o.sla_ttl_max;
+  const bool sla = o.sla_ttl_max || o.sla_ftl_max;
+  const bool want_sla = sla && (!o.sla_ttl_max || d.ttl <= *o.sla_ttl_max);
   for (size_t i = 0; i < prefills.size(); ++i) {
     const PrefillConfig& p = prefills[i];
     const serving::PoolRate pr{p.requests_per_s, p.mapping.gpus()};

@@ -9,20 +9,18 @@ namespace disagg::serving {
 ColocatedMetrics EvaluatePiggyback(const perf::StepModel& model, const Workload& w, double chunk) {
   ColocatedMetrics c;
   if (chunk <= 0 || w.isl <= 0 || w.osl <= 0) return c;
-  const int pp = model.mapping().pp;
   c.decode_batch = chunk * w.osl / w.isl;
   // The chunk is either a slice of one prompt (average cached context
   // (ISL - C) / 2 over the prompt's chunks) or C / ISL whole prompts.
   perf::BatchShape b = model.NewBatch();
   if (chunk < w.isl) {
-    b.AddPrefill(1.0 / pp, chunk, (w.isl - chunk) / 2, false);
-    b.logits += chunk / w.isl / pp;  // the last chunk of each prompt yields a token
+    b.AddPrefill(1, chunk, (w.isl - chunk) / 2, false);
+    b.logits += chunk / w.isl;  // the last chunk of each prompt yields a token
   } else {
-    b.AddPrefill(chunk / w.isl / pp, w.isl, 0);
+    b.AddPrefill(chunk / w.isl, w.isl, 0);
   }
-  b.AddDecode(c.decode_batch / pp, w.isl + w.osl / 2);
-  perf::StepCost step = model.Evaluate(b);
-  c.ttl = std::max(step.latency, pp * step.period);
+  b.AddDecode(c.decode_batch, w.isl + w.osl / 2);
+  c.ttl = model.RoundTime(b);
   c.ftl = std::ceil(w.isl / chunk - 1e-9) * c.ttl;
   c.tokens_per_s_per_gpu = c.decode_batch / c.ttl / model.mapping().gpus();
   c.step_tokens = b.tokens();

@@ -62,9 +62,10 @@ InstanceCounts SmallestNearOptimal(const PoolRate& p, const PoolRate& d, double 
   // fewest prefill instances, and y follows from the balance.
   for (int x = 1; x * p.gpus + d.gpus <= max_gpus; ++x) {
     double balance = x * p.requests_per_s / d.requests_per_s;
+    int y_max = (max_gpus - x * p.gpus) / d.gpus;
     InstanceCounts here;
-    for (int y : {static_cast<int>(std::floor(balance)), static_cast<int>(std::ceil(balance))}) {
-      if (x * p.gpus + y * d.gpus <= max_gpus) Consider(here, p, d, osl, x, std::max(1, y));
+    for (double y : {std::floor(balance), std::ceil(balance)}) {
+      Consider(here, p, d, osl, x, static_cast<int>(std::clamp(y, 1.0, double(y_max))));
     }
     if (here.ok() && (!best.ok() || here.tokens_per_s_per_gpu > best.tokens_per_s_per_gpu)) {
       best = here;

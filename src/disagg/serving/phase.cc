@@ -28,11 +28,10 @@ DecodeMetrics EvaluateDecode(const perf::StepModel& model, double batch, const W
   DecodeMetrics d;
   if (batch <= 0 || w.osl <= 0) return d;
   const int pp = model.mapping().pp;
-  const double micro = batch / pp;
   perf::BatchShape b = model.NewBatch();
-  b.AddDecode(micro, w.isl + w.osl / 2);
-  d.step = model.Evaluate(b);
-  d.ttl = std::max(d.step.latency, pp * d.step.period);
+  b.AddDecode(batch, w.isl + w.osl / 2);
+  d.step = model.Evaluate(b.Scaled(1.0 / pp));
+  d.ttl = model.RoundTime(b);
   const double gpus = model.mapping().gpus();
   d.tokens_per_s = batch / d.ttl;
   d.tokens_per_s_per_gpu = d.tokens_per_s / gpus;

@@ -1,0 +1,236 @@
+// `disagg simulate`: one deployment under a workload, request by request.
+#include <cstdio>
+#include <limits>
+#include <string>
+
+#include "disagg/base/files.h"
+#include "disagg/base/units.h"
+#include "disagg/cli/commands.h"
+#include "disagg/cli/common.h"
+#include "disagg/cli/deployment_flags.h"
+#include "disagg/report/sim_report.h"
+#include "disagg/sim/simulator.h"
+
+namespace disagg::cli {
+namespace {
+
+struct SimulateFlags {
+  SpecFlags spec;
+  MappingFlags mapping;
+  std::string mode;
+  int instances = 1;
+  int batch = 0;
+  int64_t chunk = 8192;
+  std::string prefill, decode;
+  std::string from_frontier;
+  int point = 0;
+  std::string frontier_mode = "disaggregated";
+  // Workload.
+  double rate = 0;
+  int isl = 0, osl = 0;
+  std::string arrival = "poisson";
+  double cv = 1;
+  int64_t concurrency = 0;
+  int64_t requests = 0;
+  std::string duration;
+  std::string trace;
+  double time_scale = 1, rate_scale = 1;
+  bool skip_bad_lines = false;
+  // Measurement.
+  std::string ftl_max, ttl_max, warmup;
+  std::string router = "least-outstanding";
+  uint64_t seed = 1;
+  std::string requests_out, timeline_out;
+  bool json = false;
+};
+
+double Duration(const std::string& text, const char* flag, double fallback) {
+  if (text.empty()) return fallback;
+  return Unwrap(ParseDuration(text, flag));
+}
+
+void RunSimulate(const SimulateFlags& f) {
+  // The frontier file's inputs fill in the specs the command line leaves out.
+  SpecFlags spec = f.spec;
+  Json frontier;
+  int isl = f.isl, osl = f.osl;
+  if (!f.from_frontier.empty()) {
+    frontier = Unwrap(LoadJsonFile(f.from_frontier));
+    const Json* in = frontier.contains("inputs") ? &frontier["inputs"] : nullptr;
+    auto get = [&](const char* key) -> std::string {
+      return in != nullptr && in->contains(key) && (*in)[key].is_string()
+                 ? (*in)[key].get<std::string>()
+                 : "";
+    };
+    if (spec.model.empty()) spec.model = get("model");
+    if (spec.system.empty()) spec.system = get("system");
+    if (in != nullptr && in->contains("precision") && f.spec.precision == "fp8") {
+      spec.precision = get("precision");
+    }
+    if (in != nullptr && isl == 0 && in->contains("isl")) isl = (*in)["isl"].get<int>();
+    if (in != nullptr && osl == 0 && in->contains("osl")) osl = (*in)["osl"].get<int>();
+  }
+  if (spec.model.empty()) DieF("--model: required");
+  if (spec.system.empty()) DieF("--system: required");
+  Specs specs = LoadSpecs(spec);
+
+  sim::SimConfig c;
+  c.model = specs.model;
+  c.system = specs.system;
+  c.precision = specs.precision;
+  c.backend = specs.backend;
+  c.router = Unwrap(sim::ParseRouterPolicy(f.router));
+  c.seed = f.seed;
+  c.ftl_max = Duration(f.ftl_max, "--ftl-max", std::numeric_limits<double>::infinity());
+  c.ttl_max = Duration(f.ttl_max, "--ttl-max", std::numeric_limits<double>::infinity());
+  c.warmup = Duration(f.warmup, "--warmup", 0);
+  c.max_time = Duration(f.duration, "--duration", std::numeric_limits<double>::infinity());
+
+  // Deployment.
+  if (!f.from_frontier.empty()) {
+    c.deployment = DeploymentFromFrontier(frontier, f.from_frontier, f.frontier_mode, f.point);
+  } else if (f.mode == "colocated") {
+    RequirePositive(f.instances, "--instances");
+    c.deployment.colocated.mapping = ResolveMapping(specs, f.mapping);
+    c.deployment.colocated.instances = f.instances;
+    if (f.batch < 0) DieF("--batch: must not be negative, got {}", f.batch);
+    if (f.chunk < 0) DieF("--chunk: must not be negative, got {}", f.chunk);
+    c.deployment.colocated.max_batch = f.batch;
+    c.deployment.colocated.chunk = f.chunk;
+  } else if (f.mode == "disagg") {
+    if (f.prefill.empty() || f.decode.empty()) {
+      DieF("--mode disagg: needs --prefill \"instances=..,tp=..,batch=..\" and --decode \"...\"");
+    }
+    c.deployment.disaggregated = true;
+    c.deployment.prefill = ParsePoolSpec(f.prefill, "--prefill", specs);
+    c.deployment.decode = ParsePoolSpec(f.decode, "--decode", specs);
+  } else {
+    DieF("--mode: expected colocated or disagg, got '{}' (or use --from-frontier)", f.mode);
+  }
+
+  // Workload.
+  std::unique_ptr<sim::RequestSource> source;
+  std::unique_ptr<sim::LengthSampler> lengths;
+  int workloads = (f.rate > 0) + (f.concurrency > 0) + !f.trace.empty();
+  if (workloads != 1) {
+    DieF("choose exactly one workload: --rate R (open loop), --concurrency N (closed loop) or "
+         "--trace FILE");
+  }
+  if (f.trace.empty()) {
+    RequirePositive(isl, "--isl");
+    RequirePositive(osl, "--osl");
+    lengths = sim::FixedLengths(isl, osl);
+    c.prompt_hint = isl;
+  }
+  if (f.requests < 0) DieF("--requests: must not be negative, got {}", f.requests);
+  if (f.rate > 0) {
+    sim::OpenLoopOptions o;
+    if (f.arrival == "poisson") {
+      o.process = sim::ArrivalProcess::kPoisson;
+    } else if (f.arrival == "gamma") {
+      o.process = sim::ArrivalProcess::kGamma;
+    } else if (f.arrival == "uniform") {
+      o.process = sim::ArrivalProcess::kUniform;
+    } else {
+      DieF("--arrival: expected poisson, gamma or uniform, got '{}'", f.arrival);
+    }
+    RequirePositive(f.cv, "--cv");
+    o.rate = f.rate;
+    o.gamma_cv = f.cv;
+    o.seed = f.seed;
+    o.max_requests = f.requests > 0 ? f.requests : (f.duration.empty() ? 1000 : 0);
+    o.duration = f.duration.empty() ? 0 : c.max_time;
+    source = sim::OpenLoop(o, std::move(lengths));
+    c.source = source.get();
+  } else if (f.concurrency > 0) {
+    c.concurrency = f.concurrency;
+    c.closed_requests = f.requests > 0 ? f.requests : (f.duration.empty() ? 10 * f.concurrency : 0);
+    c.lengths = lengths.get();
+  } else {
+    RequirePositive(f.time_scale, "--time-scale");
+    RequirePositive(f.rate_scale, "--rate-scale");
+    sim::TraceOptions o;
+    o.time_scale = f.time_scale;
+    o.rate_scale = f.rate_scale;
+    o.max_requests = f.requests;
+    o.skip_bad_lines = f.skip_bad_lines;
+    o.seed = f.seed;
+    source = Unwrap(sim::OpenTrace(f.trace, o));
+    c.source = source.get();
+    c.prompt_hint = 16384;
+  }
+
+  AtomicFileWriter requests_out, timeline_out;
+  if (!f.requests_out.empty()) {
+    Unwrap(CheckWritable(f.requests_out, "--requests-out"));
+    Unwrap(requests_out.Open(f.requests_out));
+    c.requests_out = &requests_out.stream();
+  }
+  if (!f.timeline_out.empty()) {
+    Unwrap(CheckWritable(f.timeline_out, "--timeline-out"));
+    Unwrap(timeline_out.Open(f.timeline_out));
+    c.timeline_out = &timeline_out.stream();
+  }
+  c.progress = [](double t, int64_t done) {
+    std::fprintf(stderr, "\rsimulated %.0f s, %lld requests done", t, static_cast<long long>(done));
+  };
+  auto result = sim::Simulate(c);
+  if (!result) Die(result.error());
+  std::fputc('\r', stderr);
+  if (!f.requests_out.empty()) Unwrap(requests_out.Commit());
+  if (!f.timeline_out.empty()) Unwrap(timeline_out.Commit());
+
+  report::SimContext ctx{specs.model.name, specs.system.name, specs.precision.name,
+                         c.deployment.Describe(), c.ftl_max, c.ttl_max};
+  if (f.json) {
+    std::fputs((report::SimJson(*result, ctx).dump(2) + "\n").c_str(), stdout);
+  } else {
+    std::fputs(report::SimText(*result, ctx).c_str(), stdout);
+  }
+}
+
+}  // namespace
+
+void AddSimulateCommand(CLI::App& app) {
+  auto f = std::make_shared<SimulateFlags>();
+  auto* cmd = app.add_subcommand(
+      "simulate", "one deployment under a workload or trace: latency distributions, goodput");
+  AddSpecFlags(cmd, f->spec, false);
+  AddMappingFlags(cmd, f->mapping);
+  cmd->add_option("--mode", f->mode, "colocated or disagg");
+  cmd->add_option("--instances", f->instances, "co-located instances")->capture_default_str();
+  cmd->add_option("--batch", f->batch, "co-located: most running sequences (0: memory-bound)");
+  cmd->add_option("--chunk", f->chunk, "co-located: prompt tokens per step (chunked prefill)")
+      ->capture_default_str();
+  cmd->add_option("--prefill", f->prefill, "disagg prefill pool: \"instances=2,tp=4,batch=2\"");
+  cmd->add_option("--decode", f->decode, "disagg decode pool: \"instances=1,tp=8,batch=128\"");
+  cmd->add_option("--from-frontier", f->from_frontier, "a `disagg frontier --json` file");
+  cmd->add_option("--point", f->point, "design point index in that file")->capture_default_str();
+  cmd->add_option("--frontier-mode", f->frontier_mode, "disaggregated or colocated")
+      ->capture_default_str();
+  cmd->add_option("--rate", f->rate, "open loop: requests/s");
+  cmd->add_option("--isl", f->isl, "input tokens per request");
+  cmd->add_option("--osl", f->osl, "output tokens per request");
+  cmd->add_option("--arrival", f->arrival, "poisson, gamma or uniform")->capture_default_str();
+  cmd->add_option("--cv", f->cv, "gamma arrivals: coefficient of variation")->capture_default_str();
+  cmd->add_option("--concurrency", f->concurrency, "closed loop: concurrent clients");
+  cmd->add_option("--requests", f->requests, "requests to send (default 1000 open loop, 10 x N closed loop)");
+  cmd->add_option("--duration", f->duration, "stop the clock after this long, e.g. 10m");
+  cmd->add_option("--trace", f->trace, "Azure CSV or Mooncake JSONL trace");
+  cmd->add_option("--time-scale", f->time_scale, "multiply trace timestamps")->capture_default_str();
+  cmd->add_option("--rate-scale", f->rate_scale, "multiply the trace's request rate")
+      ->capture_default_str();
+  cmd->add_flag("--skip-bad-lines", f->skip_bad_lines, "count and skip malformed trace lines");
+  cmd->add_option("--ftl-max", f->ftl_max, "goodput SLA on first-token latency, e.g. 2s");
+  cmd->add_option("--ttl-max", f->ttl_max, "goodput SLA on token-to-token latency, e.g. 50ms");
+  cmd->add_option("--warmup", f->warmup, "exclude requests arriving before this, e.g. 60s");
+  cmd->add_option("--router", f->router, "round-robin, least-outstanding or least-kv")
+      ->capture_default_str();
+  cmd->add_option("--seed", f->seed, "random seed")->capture_default_str();
+  cmd->add_option("--requests-out", f->requests_out, "write one CSV row per request");
+  cmd->add_option("--timeline-out", f->timeline_out, "write a per-second CSV time series");
+  cmd->add_flag("--json", f->json, "machine-readable output on stdout");
+  cmd->callback([f] { RunSimulate(*f); });
+}
+
+}  // namespace disagg::cli

@@ -1,0 +1,259 @@
+#include "disagg/sim/instance.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "disagg/perf/pipeline.h"
+
+namespace disagg::sim {
+
+const char* RoleName(Role r) {
+  switch (r) {
+    case Role::kColocated:
+      return "colocated";
+    case Role::kPrefill:
+      return "prefill";
+    case Role::kDecode:
+      return "decode";
+  }
+  return "?";
+}
+
+BatchingInstance::BatchingInstance(const InstanceConfig& c) : config_(c) {
+  decode_ = config_.model->NewBatch();
+}
+
+void BatchingInstance::Enqueue(Seq s) {
+  if (config_.kv.Bytes(static_cast<double>(s.isl + s.osl)) > config_.kv_capacity) {
+    rejected_.push_back(s.slot);
+    return;
+  }
+  waiting_.push_back(s);
+  ++outstanding_;
+}
+
+std::vector<Seq> BatchingInstance::DrainQueue() {
+  std::vector<Seq> out(waiting_.begin(), waiting_.end());
+  outstanding_ -= static_cast<int64_t>(waiting_.size());
+  waiting_.clear();
+  return out;
+}
+
+double BatchingInstance::kv_used() const {
+  const auto& kv = config_.kv;
+  return kv.full * decode_.decode_kv + kv.capped * decode_.decode_kv_capped +
+         kv.fixed * static_cast<double>(decoding_) + prefill_reserved_;
+}
+
+int64_t BatchingInstance::Allocate(const Seq& s) {
+  if (!free_.empty()) {
+    int64_t i = free_.back();
+    free_.pop_back();
+    seqs_[i] = s;
+    return i;
+  }
+  seqs_.push_back(s);
+  live_.push_back(0);
+  return static_cast<int64_t>(seqs_.size()) - 1;
+}
+
+void BatchingInstance::StartDecode(int64_t index) {
+  Seq& s = seqs_[index];
+  s.admit_step = step_;
+  s.admit_ctx = s.prompt();
+  ++s.generation;
+  const double ctx = static_cast<double>(s.admit_ctx);
+  decode_.AddDecode(1, ctx);
+  ++decoding_;
+  live_[index] = 1;
+  admit_order_.push_back(index);
+  finish_heap_.push({step_ + (s.osl - s.generated), index, s.generation});
+  const double cap = decode_.cap;
+  if (cap > 0 && ctx + 1 < cap) {
+    ++below_cap_;
+    cap_heap_.push({step_ + static_cast<int64_t>(cap - 1 - ctx), index, s.generation});
+  }
+}
+
+void BatchingInstance::StopDecode(int64_t index) {
+  Seq& s = seqs_[index];
+  const double ctx = static_cast<double>(Context(s));
+  decode_.RemoveDecode(1, ctx);
+  --decoding_;
+  live_[index] = 0;
+  const double cap = decode_.cap;
+  if (cap > 0 && ctx + 1 < cap) --below_cap_;
+  s.generated += step_ - s.admit_step;
+  ++s.generation;  // invalidates its heap entries
+  // Keep the admission list short: drop entries of stopped sequences.
+  if (admit_order_.size() > 2 * static_cast<size_t>(decoding_) + 64) {
+    std::erase_if(admit_order_, [&](int64_t i) { return !live_[i]; });
+  }
+}
+
+void BatchingInstance::Admit(double /*now*/) {
+  const auto& kv = config_.kv;
+  while (!waiting_.empty() && running() < config_.max_batch) {
+    Seq s = waiting_.front();
+    const bool has_cache = s.generated >= 1 && s.prefilled >= s.prompt();
+    const double need = kv.Bytes(static_cast<double>(s.prompt() + 1));
+    if (kv_used() + need > config_.kv_capacity) break;
+    waiting_.pop_front();
+    int64_t index = Allocate(s);
+    if (has_cache) {
+      StartDecode(index);
+    } else {
+      seqs_[index].prefilled = 0;
+      prefilling_.push_back(index);
+      prefill_reserved_ += kv.Bytes(static_cast<double>(s.prompt()));
+    }
+  }
+}
+
+double BatchingInstance::StartStep(double now) {
+  if (in_step_) return 0;
+  Admit(now);
+  perf::BatchShape b = decode_;
+  step_chunks_.clear();
+  int64_t budget = config_.chunk > 0 ? config_.chunk : std::numeric_limits<int64_t>::max();
+  for (int64_t index : prefilling_) {
+    if (budget <= 0) break;
+    const Seq& s = seqs_[index];
+    if (s.prefilled == 0 && s.generated == 0) started_.push_back(s.slot);
+    int64_t rest = s.prompt() - s.prefilled;
+    int64_t take = std::min(rest, budget);
+    b.AddPrefill(1, static_cast<double>(take), static_cast<double>(s.prefilled), take == rest);
+    step_chunks_.push_back({index, take});
+    budget -= take;
+  }
+  if (b.tokens() <= 0) return 0;
+  double dt = config_.model->RoundTime(b);
+  in_step_ = true;
+  step_start_ = now;
+  busy_time_ += dt;
+  return dt;
+}
+
+void BatchingInstance::FinishStep(double /*now*/, StepOutcome& out) {
+  in_step_ = false;
+  // Every decoding sequence produced one token.
+  if (decoding_ > 0) {
+    out.decoded = decoding_;
+    ++step_;
+    decode_.decode_kv += static_cast<double>(decoding_);
+    decode_.decode_kv_capped += static_cast<double>(below_cap_);
+    while (!cap_heap_.empty() && cap_heap_.top().step <= step_) {
+      FinishKey k = cap_heap_.top();
+      cap_heap_.pop();
+      if (live_[k.index] && seqs_[k.index].generation == k.generation) --below_cap_;
+    }
+    while (!finish_heap_.empty() && finish_heap_.top().step <= step_) {
+      FinishKey k = finish_heap_.top();
+      finish_heap_.pop();
+      if (!live_[k.index] || seqs_[k.index].generation != k.generation) continue;
+      out.finished.push_back(seqs_[k.index].slot);
+      StopDecode(k.index);
+      free_.push_back(k.index);
+      --outstanding_;
+    }
+  }
+  // Prompt chunks: completed prompts are a prefix of the FCFS list.
+  const auto& kv = config_.kv;
+  for (const ChunkWork& w : step_chunks_) {
+    Seq& s = seqs_[w.index];
+    s.prefilled += w.tokens;
+    if (s.prefilled < s.prompt()) continue;
+    prefilling_.pop_front();
+    prefill_reserved_ -= kv.Bytes(static_cast<double>(s.prompt()));
+    if (s.generated == 0) {
+      s.generated = 1;
+      out.first_token.push_back(s.slot);
+    }
+    if (s.generated >= s.osl) {
+      out.finished.push_back(s.slot);
+      free_.push_back(w.index);
+      --outstanding_;
+    } else {
+      StartDecode(w.index);
+    }
+  }
+  step_chunks_.clear();
+  PreemptIfNeeded(out);
+}
+
+void BatchingInstance::PreemptIfNeeded(StepOutcome& out) {
+  // The newest decoding sequences give their cache back and recompute later.
+  while (kv_used() > config_.kv_capacity && decoding_ > 1) {
+    while (!admit_order_.empty() && !live_[admit_order_.back()]) admit_order_.pop_back();
+    if (admit_order_.empty()) break;
+    int64_t victim = admit_order_.back();
+    admit_order_.pop_back();
+    StopDecode(victim);
+    Seq s = seqs_[victim];
+    s.prefilled = 0;
+    free_.push_back(victim);
+    waiting_.push_front(s);
+    out.preempted.push_back(s.slot);
+  }
+}
+
+PrefillInstance::PrefillInstance(const InstanceConfig& c) : config_(c) {}
+
+std::vector<Seq> PrefillInstance::DrainQueue() {
+  std::vector<Seq> out(queue_.begin(), queue_.end());
+  outstanding_ -= static_cast<int64_t>(queue_.size());
+  queue_.clear();
+  return out;
+}
+
+PrefillInstance::Started PrefillInstance::StartBatch(double now) {
+  Started st;
+  if (queue_.empty()) return st;
+  const perf::StepModel& model = *config_.model;
+  std::vector<Seq> batch;
+  int64_t longest = 0;
+  while (!queue_.empty() && static_cast<int>(batch.size()) < std::max(1, config_.max_batch)) {
+    batch.push_back(queue_.front());
+    st.slots.push_back(queue_.front().slot);
+    longest = std::max(longest, queue_.front().prompt());
+    queue_.pop_front();
+  }
+  if (model.mapping().pp == 1 && (config_.chunk <= 0 || config_.chunk >= longest)) {
+    perf::BatchShape b = model.NewBatch();
+    for (const Seq& s : batch) b.AddPrefill(1, static_cast<double>(s.prompt()), 0);
+    st.latency = st.occupancy = model.Evaluate(b).latency;
+  } else {
+    // Chunked pipeline; prompts of one batch move together at the longest
+    // one's length.
+    auto t = perf::PipelinedPrefill(model, static_cast<double>(batch.size()),
+                                    static_cast<double>(longest),
+                                    static_cast<double>(config_.chunk));
+    st.latency = t.latency;
+    st.occupancy = t.busy;
+  }
+  if (!free_ids_.empty()) {
+    st.batch = free_ids_.back();
+    free_ids_.pop_back();
+    batches_[st.batch] = std::move(batch);
+  } else {
+    st.batch = static_cast<int64_t>(batches_.size());
+    batches_.push_back(std::move(batch));
+  }
+  entry_free_ = now + st.occupancy;
+  ++in_flight_;
+  busy_time_ += st.occupancy;
+  return st;
+}
+
+void PrefillInstance::FinishBatch(int64_t id, StepOutcome& out) {
+  for (Seq& s : batches_[id]) {
+    s.prefilled = s.prompt();
+    if (s.generated == 0) s.generated = 1;
+    out.prefilled.push_back(s);
+  }
+  batches_[id].clear();
+  free_ids_.push_back(id);
+  --in_flight_;
+}
+
+}  // namespace disagg::sim

@@ -1,0 +1,204 @@
+// Serving instances of the simulator: continuous batching with a KV-cache
+// budget (co-located and decode-only roles) and batched prefill (prefill-only
+// role, with chunked pipelining when pp > 1).
+//
+// Contract: an instance owns its queues and running sequences and knows
+// nothing of events: the simulator calls Start*() when the instance is idle
+// and Finish*() when the step's time has passed, and the instance reports
+// what happened through StepOutcome. Every step time comes from the shared
+// perf::StepModel. Per step the work is O(log n) in the batch size n: the
+// batch's context sums are kept as running totals (perf::BatchShape) and
+// finishing sequences are found with a heap keyed on the step they finish
+// in. Not thread-safe.
+#ifndef DISAGG_SIM_INSTANCE_H_
+#define DISAGG_SIM_INSTANCE_H_
+
+#include <cstdint>
+#include <deque>
+#include <queue>
+#include <utility>
+#include <vector>
+
+#include "disagg/perf/step_model.h"
+
+namespace disagg::sim {
+
+enum class Role { kColocated, kPrefill, kDecode };
+const char* RoleName(Role r);
+
+// Cache bytes a sequence holds on one GPU of the instance's busiest stage:
+// full x context + capped x min(context, cap) + fixed.
+struct KvCost {
+  double full = 0;    // bytes per token of layers that keep every token
+  double capped = 0;  // bytes per token of sliding-window layers
+  double cap = 0;     // their window
+  double fixed = 0;   // per sequence (linear-attention state)
+  double Bytes(double context) const {
+    return full * context + capped * std::min(context, cap) + fixed;
+  }
+};
+
+// A request resident in an instance.
+struct Seq {
+  int64_t slot = 0;       // the simulator's record slot
+  int64_t isl = 0;        // prompt tokens of the request
+  int64_t osl = 0;        // output tokens of the request
+  int64_t generated = 0;  // output tokens produced so far
+  int64_t prefilled = 0;  // prompt tokens processed so far (this residency)
+  // Decode bookkeeping, valid while decoding.
+  int64_t admit_step = 0;
+  int64_t admit_ctx = 0;
+  uint32_t generation = 0;
+  // Tokens to (re)compute before decoding: the prompt, plus the tokens
+  // generated before a preemption.
+  int64_t prompt() const { return isl + (generated > 1 ? generated - 1 : 0); }
+};
+
+struct StepOutcome {
+  std::vector<int64_t> first_token;  // slots whose first token was produced
+  std::vector<int64_t> finished;     // slots that produced their last token
+  std::vector<Seq> prefilled;        // prefill role: sequences ready to ship
+  std::vector<int64_t> preempted;    // slots that gave their cache back
+  int64_t decoded = 0;               // tokens the step's decoding sequences produced
+  void Clear() {
+    decoded = 0;
+    first_token.clear();
+    finished.clear();
+    prefilled.clear();
+    preempted.clear();
+  }
+};
+
+struct InstanceConfig {
+  Role role = Role::kColocated;
+  const perf::StepModel* model = nullptr;  // shared by the pool; must outlive the instance
+  int max_batch = 0;       // running sequences (co-located, decode); prompts per step (prefill)
+  int64_t chunk = 0;       // co-located: prompt tokens per step; prefill: CPP chunk (0: none)
+  double kv_capacity = 0;  // bytes per GPU of cache, summed over attention-DP ranks
+  KvCost kv;
+  int gpus = 1;
+};
+
+// Co-located and decode-only instances.
+class BatchingInstance {
+ public:
+  explicit BatchingInstance(const InstanceConfig& c);
+
+  // A new request (co-located) or a sequence whose cache has arrived
+  // (decode: generated >= 1).
+  void Enqueue(Seq s);
+  bool busy() const { return in_step_; }
+  bool HasWork() const { return !waiting_.empty() || !prefilling_.empty() || decoding_ > 0; }
+  // Starts a step if there is work; returns its duration (0: nothing to do).
+  double StartStep(double now);
+  // Ends the step started last; `now` is its end time.
+  void FinishStep(double now, StepOutcome& out);
+
+  // Load, for routers and timelines.
+  int64_t outstanding() const { return outstanding_; }
+  int64_t queued() const { return static_cast<int64_t>(waiting_.size()); }
+  int64_t running() const { return decoding_ + static_cast<int64_t>(prefilling_.size()); }
+  double kv_used() const;
+  double kv_fraction() const { return config_.kv_capacity > 0 ? kv_used() / config_.kv_capacity : 1; }
+  double busy_time() const { return busy_time_; }
+  const InstanceConfig& config() const { return config_; }
+  // Removes and returns every queued (not yet admitted) sequence.
+  std::vector<Seq> DrainQueue();
+  // Slots of requests whose cache can never fit (prompt + output exceed the
+  // instance's capacity); they are dropped, not queued.
+  std::vector<int64_t> TakeRejected() { return std::exchange(rejected_, {}); }
+  // Slots whose first prompt chunk went into the step started last.
+  std::vector<int64_t>& started() { return started_; }
+
+ private:
+  struct FinishKey {
+    int64_t step;
+    int64_t index;  // into seqs_
+    uint32_t generation;
+    bool operator>(const FinishKey& o) const {
+      return step != o.step ? step > o.step : index > o.index;
+    }
+  };
+  using MinHeap = std::priority_queue<FinishKey, std::vector<FinishKey>, std::greater<>>;
+
+  int64_t Allocate(const Seq& s);
+  void Admit(double now);
+  void StartDecode(int64_t index);
+  void StopDecode(int64_t index);
+  int64_t Context(const Seq& s) const { return s.admit_ctx + (step_ - s.admit_step); }
+  void PreemptIfNeeded(StepOutcome& out);
+
+  InstanceConfig config_;
+  std::vector<Seq> seqs_;
+  std::vector<int64_t> free_;
+  std::deque<Seq> waiting_;
+  std::deque<int64_t> prefilling_;  // admitted, prompt not finished (FCFS)
+  std::vector<int64_t> admit_order_;  // decoding seqs by admission (preemption victims last)
+  std::vector<uint8_t> live_;          // seqs_[i] is decoding
+  MinHeap finish_heap_;
+  MinHeap cap_heap_;  // when each decoding sequence's context reaches the cap
+  perf::BatchShape decode_;  // running sums over decoding sequences
+  int64_t decoding_ = 0;
+  int64_t below_cap_ = 0;
+  int64_t step_ = 0;
+  double prefill_reserved_ = 0;  // cache bytes reserved by admitted prompts
+  int64_t outstanding_ = 0;
+  // The step in flight.
+  bool in_step_ = false;
+  double step_start_ = 0;
+  struct ChunkWork {
+    int64_t index;
+    int64_t tokens;
+  };
+  std::vector<ChunkWork> step_chunks_;
+  double busy_time_ = 0;
+  std::vector<int64_t> rejected_;
+  std::vector<int64_t> started_;
+};
+
+// Prefill-only instances: batches of whole prompts; with pp > 1 a new batch
+// enters when the first stage frees, so several batches are in flight.
+class PrefillInstance {
+ public:
+  explicit PrefillInstance(const InstanceConfig& c);
+  void Enqueue(Seq s) {
+    queue_.push_back(s);
+    ++outstanding_;
+  }
+  // True when a new batch may start (the pipeline's entry is free).
+  bool CanStart(double now) const { return now >= entry_free_ && !queue_.empty(); }
+  double entry_free() const { return entry_free_; }
+  // Starts a batch; returns (id, latency); the entry frees after the
+  // bottleneck stage's occupancy.
+  struct Started {
+    int64_t batch = -1;
+    double latency = 0;
+    double occupancy = 0;
+    std::vector<int64_t> slots;
+  };
+  Started StartBatch(double now);
+  // The batch with `id` completed.
+  void FinishBatch(int64_t id, StepOutcome& out);
+  void Released(int64_t n) { outstanding_ -= n; }  // caches shipped
+
+  int64_t outstanding() const { return outstanding_; }
+  int64_t queued() const { return static_cast<int64_t>(queue_.size()); }
+  int64_t running() const { return in_flight_; }
+  double busy_time() const { return busy_time_; }
+  const InstanceConfig& config() const { return config_; }
+  std::vector<Seq> DrainQueue();
+
+ private:
+  InstanceConfig config_;
+  std::deque<Seq> queue_;
+  std::vector<std::vector<Seq>> batches_;  // by id; cleared when finished
+  std::vector<int64_t> free_ids_;
+  double entry_free_ = 0;
+  int64_t in_flight_ = 0;
+  int64_t outstanding_ = 0;
+  double busy_time_ = 0;
+};
+
+}  // namespace disagg::sim
+
+#endif  // DISAGG_SIM_INSTANCE_H_

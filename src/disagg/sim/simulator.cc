@@ -1,0 +1,495 @@
+#include "disagg/sim/simulator.h"
+
+#include <chrono>
+#include <cmath>
+#include <deque>
+
+#include <fmt/format.h>
+
+#include "disagg/serving/phase.h"
+#include "disagg/sim/event_queue.h"
+#include "disagg/sim/kv_network.h"
+
+namespace disagg::sim {
+namespace {
+
+enum Kind : int {
+  kArrival,        // a = pending index (open loop)
+  kClientSend,     // a = client
+  kStepDone,       // a = batching instance
+  kEntryFree,      // a = prefill instance
+  kBatchDone,      // a = prefill instance, b = batch id
+  kTransferCheck,  // b = network generation
+  kKvArrive,       // a = transfer payload
+  kSample,
+};
+
+struct Slot {
+  RequestRecord rec;
+  int64_t client = -1;
+  bool used = false;
+};
+
+struct Payload {
+  Seq seq;
+  int src = 0, dst = 0;
+};
+
+class Engine {
+ public:
+  Engine(const SimConfig& c, std::vector<Pool> pools) : c_(c), pools_(std::move(pools)) {
+    rng_.seed(c.seed);
+  }
+
+  Result<SimResult> Run();
+
+ private:
+  bool disagg() const { return c_.deployment.disaggregated; }
+  int64_t NewSlot(const RequestSpec& spec, int64_t client);
+  void Admit(int64_t slot);
+  void KickBatching(int i);
+  void KickPrefill(int i);
+  void OnStepDone(int i);
+  void OnBatchDone(int i, int64_t batch);
+  void OnTransfers();
+  void OnKvArrive(int64_t payload);
+  void Finish(int64_t slot);
+  void Drop(int64_t slot);
+  void ScheduleNetwork();
+  Result<void> NextArrival();
+  void SendFromClient(int64_t client);
+  void Sample();
+  void WriteRow(const Slot& s);
+  // Output tokens produced now, counted when inside the measurement window.
+  void CountTokens(int64_t n) {
+    if (q_.now() >= c_.warmup) window_tokens_ += static_cast<double>(n);
+  }
+
+  const SimConfig& c_;
+  std::vector<Pool> pools_;
+  std::deque<BatchingInstance> batching_;  // co-located or decode
+  std::deque<PrefillInstance> prefill_;
+  std::vector<std::vector<double>> batch_latency_;  // [prefill instance][batch id]
+  std::vector<uint8_t> entry_pending_;
+  KvNetwork net_;
+  uint64_t net_gen_ = 0;
+  double link_latency_ = 0;
+  std::vector<Payload> payloads_;
+  std::vector<int64_t> free_payloads_;
+  EventQueue q_;
+  std::mt19937_64 rng_;
+  std::vector<Slot> slots_;
+  std::vector<int64_t> free_slots_;
+  int64_t in_system_ = 0;
+  int cursor_a_ = 0, cursor_b_ = 0;
+  bool source_done_ = false;
+  RequestSpec pending_;
+  int64_t next_id_ = 0;
+  int64_t sent_ = 0;
+  StepOutcome out_;
+  // Measurements.
+  SimResult r_;
+  Histogram ftl_, ttl_, e2e_, queue_;
+  int64_t good_ = 0;
+  double window_tokens_ = 0;
+  double first_measured_ = -1;
+  int64_t interval_arrivals_ = 0, interval_done_ = 0;
+};
+
+int64_t Engine::NewSlot(const RequestSpec& spec, int64_t client) {
+  int64_t i;
+  if (!free_slots_.empty()) {
+    i = free_slots_.back();
+    free_slots_.pop_back();
+  } else {
+    i = static_cast<int64_t>(slots_.size());
+    slots_.emplace_back();
+  }
+  Slot& s = slots_[i];
+  s = Slot{};
+  s.rec.spec = spec;
+  s.client = client;
+  s.used = true;
+  ++in_system_;
+  ++r_.requests_arrived;
+  ++interval_arrivals_;
+  if (spec.arrival >= c_.warmup && first_measured_ < 0) first_measured_ = spec.arrival;
+  return i;
+}
+
+void Engine::Admit(int64_t slot) {
+  const RequestSpec& spec = slots_[slot].rec.spec;
+  Seq seq;
+  seq.slot = slot;
+  seq.isl = spec.isl;
+  seq.osl = spec.osl;
+  if (!disagg()) {
+    int i = Route(c_.router, static_cast<int>(batching_.size()), cursor_a_, [&](int k) {
+      return c_.router == RouterPolicy::kLeastKv ? batching_[k].kv_fraction()
+                                                 : double(batching_[k].outstanding());
+    });
+    batching_[i].Enqueue(seq);
+    KickBatching(i);
+  } else {
+    int i = Route(c_.router, static_cast<int>(prefill_.size()), cursor_a_,
+                  [&](int k) { return double(prefill_[k].outstanding()); });
+    prefill_[i].Enqueue(seq);
+    KickPrefill(i);
+  }
+}
+
+void Engine::KickBatching(int i) {
+  BatchingInstance& inst = batching_[i];
+  for (int64_t slot : inst.TakeRejected()) Drop(slot);
+  if (inst.busy()) return;
+  const double now = q_.now();
+  double dt = inst.StartStep(now);
+  for (int64_t slot : inst.started()) slots_[slot].rec.prefill_start = now;
+  inst.started().clear();
+  if (dt > 0) q_.Push(now + dt, kStepDone, i);
+}
+
+void Engine::KickPrefill(int i) {
+  PrefillInstance& inst = prefill_[i];
+  const double now = q_.now();
+  if (inst.CanStart(now)) {
+    auto st = inst.StartBatch(now);
+    for (int64_t slot : st.slots) slots_[slot].rec.prefill_start = now;
+    auto& lat = batch_latency_[i];
+    if (static_cast<int64_t>(lat.size()) <= st.batch) lat.resize(st.batch + 1);
+    lat[st.batch] = st.latency;
+    q_.Push(now + st.latency, kBatchDone, i, st.batch);
+  }
+  if (!entry_pending_[i] && inst.queued() > 0 && inst.entry_free() > now) {
+    entry_pending_[i] = 1;
+    q_.Push(inst.entry_free(), kEntryFree, i);
+  }
+}
+
+void Engine::OnStepDone(int i) {
+  const double now = q_.now();
+  out_.Clear();
+  batching_[i].FinishStep(now, out_);
+  for (int64_t slot : out_.first_token) slots_[slot].rec.first_token = now;
+  CountTokens(out_.decoded + static_cast<int64_t>(out_.first_token.size()));
+  for (int64_t slot : out_.preempted) ++slots_[slot].rec.preemptions;
+  r_.preemptions += static_cast<int64_t>(out_.preempted.size());
+  for (int64_t slot : out_.finished) Finish(slot);
+  KickBatching(i);
+}
+
+void Engine::OnBatchDone(int i, int64_t batch) {
+  const double now = q_.now();
+  out_.Clear();
+  prefill_[i].FinishBatch(batch, out_);
+  const double latency = batch_latency_[i][batch];
+  net_.Advance(now);
+  const auto& model = *pools_[0].model;
+  for (const Seq& seq : out_.prefilled) {
+    int dst = Route(c_.router, static_cast<int>(batching_.size()), cursor_b_, [&](int k) {
+      return c_.router == RouterPolicy::kLeastKv ? batching_[k].kv_fraction()
+                                                 : double(batching_[k].outstanding());
+    });
+    int64_t id;
+    if (!free_payloads_.empty()) {
+      id = free_payloads_.back();
+      free_payloads_.pop_back();
+      payloads_[id] = Payload{seq, i, dst};
+    } else {
+      id = static_cast<int64_t>(payloads_.size());
+      payloads_.push_back(Payload{seq, i, dst});
+    }
+    // Layer by layer the cache leaves while later layers compute: only what
+    // the link could not carry during the prefill remains (at least the last
+    // layer's share).
+    double bytes = serving::KvTransferBytes(model, static_cast<double>(seq.prompt()));
+    double overlapped = net_.ProspectiveRate(i, dst) * latency;
+    double rest = std::max(bytes / model.model().num_layers, bytes - overlapped);
+    net_.Start(now, i, dst, rest, id);
+    ++r_.kv_transfers;
+    r_.kv_bytes += bytes;
+  }
+  ScheduleNetwork();
+  KickPrefill(i);
+}
+
+void Engine::ScheduleNetwork() {
+  double t = net_.NextCompletion();
+  ++net_gen_;
+  if (std::isfinite(t)) q_.Push(std::max(t, q_.now()), kTransferCheck, 0, int64_t(net_gen_));
+}
+
+void Engine::OnTransfers() {
+  const double now = q_.now();
+  net_.Advance(now);
+  for (int64_t id : net_.TakeCompleted(now)) {
+    prefill_[payloads_[id].src].Released(1);
+    q_.Push(now + link_latency_, kKvArrive, id);
+  }
+  ScheduleNetwork();
+}
+
+void Engine::OnKvArrive(int64_t id) {
+  Payload p = payloads_[id];
+  free_payloads_.push_back(id);
+  Slot& s = slots_[p.seq.slot];
+  s.rec.first_token = q_.now();
+  CountTokens(1);
+  if (p.seq.generated >= p.seq.osl) {
+    Finish(p.seq.slot);
+    return;
+  }
+  batching_[p.dst].Enqueue(p.seq);
+  KickBatching(p.dst);
+}
+
+void Engine::WriteRow(const Slot& s) {
+  if (c_.requests_out == nullptr) return;
+  const RequestRecord& r = s.rec;
+  if (r.finished()) {
+    *c_.requests_out << fmt::format("{},{:.6f},{},{},{:.6f},{:.6f},{:.6f},{:.6f},{},1\n", r.spec.id,
+                                    r.spec.arrival, r.spec.isl, r.spec.osl, r.queueing(), r.ftl(),
+                                    r.ttl(), r.e2e(), r.preemptions);
+  } else {
+    *c_.requests_out << fmt::format("{},{:.6f},{},{},,,,,{},0\n", r.spec.id, r.spec.arrival,
+                                    r.spec.isl, r.spec.osl, r.preemptions);
+  }
+}
+
+void Engine::Finish(int64_t slot) {
+  Slot& s = slots_[slot];
+  RequestRecord& r = s.rec;
+  r.finish = q_.now();
+  ++interval_done_;
+  if (r.spec.arrival >= c_.warmup) {
+    ++r_.requests_completed;
+    ftl_.Add(r.ftl());
+    if (r.spec.osl > 1) ttl_.Add(r.ttl());
+    e2e_.Add(r.e2e());
+    queue_.Add(std::max(0.0, r.queueing()));
+    r_.output_tokens += static_cast<double>(r.spec.osl);
+    r_.end = std::max(r_.end, r.finish);
+    if (r.ftl() <= c_.ftl_max && r.ttl() <= c_.ttl_max) ++good_;
+  } else {
+    ++r_.requests_warmup;
+  }
+  WriteRow(s);
+  int64_t client = s.client;
+  s.used = false;
+  free_slots_.push_back(slot);
+  --in_system_;
+  if (client >= 0 && (c_.closed_requests <= 0 || sent_ < c_.closed_requests)) {
+    q_.Push(q_.now(), kClientSend, client);
+  }
+}
+
+void Engine::Drop(int64_t slot) {
+  Slot& s = slots_[slot];
+  ++r_.requests_rejected;
+  WriteRow(s);
+  int64_t client = s.client;
+  s.used = false;
+  free_slots_.push_back(slot);
+  --in_system_;
+  if (client >= 0 && (c_.closed_requests <= 0 || sent_ < c_.closed_requests)) {
+    q_.Push(q_.now(), kClientSend, client);
+  }
+}
+
+Result<void> Engine::NextArrival() {
+  auto next = c_.source->Next();
+  if (!next) return std::unexpected(next.error());
+  if (!next->has_value()) {
+    source_done_ = true;
+    return {};
+  }
+  pending_ = **next;
+  if (pending_.isl < 1 || pending_.osl < 1) {
+    return Fail("request {}: lengths must be at least 1 (isl {}, osl {})", pending_.id,
+                pending_.isl, pending_.osl);
+  }
+  q_.Push(std::max(pending_.arrival, q_.now()), kArrival);
+  return {};
+}
+
+void Engine::SendFromClient(int64_t client) {
+  if (c_.closed_requests > 0 && sent_ >= c_.closed_requests) return;
+  ++sent_;
+  auto [isl, osl] = c_.lengths->Sample(rng_);
+  RequestSpec spec{next_id_++, q_.now(), isl, osl};
+  Admit(NewSlot(spec, client));
+}
+
+void Engine::Sample() {
+  if (c_.timeline_out == nullptr) return;
+  std::string row = fmt::format("{:.3f},{},{}", q_.now(), interval_arrivals_, interval_done_);
+  interval_arrivals_ = interval_done_ = 0;
+  if (disagg()) {
+    int64_t queued = 0, running = 0;
+    for (const auto& p : prefill_) queued += p.queued(), running += p.running();
+    row += fmt::format(",{},{},{}", queued, running, net_.active());
+  }
+  int64_t queued = 0, running = 0;
+  double kv = 0;
+  for (const auto& b : batching_) queued += b.queued(), running += b.running(), kv += b.kv_fraction();
+  row += fmt::format(",{},{},{:.4f}\n", queued, running,
+                     batching_.empty() ? 0.0 : kv / batching_.size());
+  *c_.timeline_out << row;
+}
+
+Result<SimResult> Engine::Run() {
+  auto wall_start = std::chrono::steady_clock::now();
+  // Instances.
+  for (const Pool& p : pools_) {
+    for (int k = 0; k < p.spec.instances; ++k) {
+      if (p.role == Role::kPrefill) {
+        prefill_.emplace_back(p.config);
+      } else {
+        batching_.emplace_back(p.config);
+      }
+    }
+  }
+  batch_latency_.assign(prefill_.size(), {});
+  entry_pending_.assign(prefill_.size(), 0);
+  if (disagg()) {
+    // Per-GPU link: NVLink when the whole deployment sits in one domain.
+    const auto& sys = c_.system;
+    bool nvlink = c_.deployment.gpus() <= sys.nvlink_domain;
+    double per_gpu = (nvlink ? sys.gpu.nvlink_bw : sys.scaleout_bw) * sys.calibration.comm_bw_eff;
+    link_latency_ = nvlink ? sys.nvlink_latency : sys.scaleout_latency;
+    std::vector<double> egress(prefill_.size(), per_gpu * pools_[0].gpus_per_instance());
+    std::vector<double> ingress(batching_.size(), per_gpu * pools_[1].gpus_per_instance());
+    net_ = KvNetwork(std::move(egress), std::move(ingress));
+  }
+  if (c_.requests_out != nullptr) {
+    *c_.requests_out << "id,arrival_s,isl,osl,queue_s,ftl_s,ttl_s,e2e_s,preemptions,finished\n";
+  }
+  if (c_.timeline_out != nullptr) {
+    *c_.timeline_out << "time_s,arrivals,completed";
+    if (disagg()) *c_.timeline_out << ",prefill_queued,prefill_running,kv_transfers";
+    *c_.timeline_out << (disagg() ? ",decode_queued,decode_running,decode_kv_used\n"
+                                  : ",queued,running,kv_used\n");
+    q_.Push(c_.timeline_interval, kSample);
+  }
+  // Workload.
+  if (c_.concurrency > 0) {
+    source_done_ = true;  // clients create requests as they go
+    for (int64_t k = 0; k < c_.concurrency; ++k) q_.Push(0, kClientSend, k);
+  } else if (auto first = NextArrival(); !first) {
+    return std::unexpected(first.error());
+  }
+  auto last_progress = wall_start;
+  bool clock_stopped = false;
+  while (!q_.empty()) {
+    if (q_.top().time > c_.max_time) {
+      clock_stopped = true;
+      break;
+    }
+    Event e = q_.Pop();
+    ++r_.events;
+    switch (e.kind) {
+      case kArrival:
+        Admit(NewSlot(pending_, -1));
+        if (auto more = NextArrival(); !more) return std::unexpected(more.error());
+        break;
+      case kClientSend:
+        SendFromClient(e.a);
+        break;
+      case kStepDone:
+        OnStepDone(static_cast<int>(e.a));
+        break;
+      case kEntryFree:
+        entry_pending_[e.a] = 0;
+        KickPrefill(static_cast<int>(e.a));
+        break;
+      case kBatchDone:
+        OnBatchDone(static_cast<int>(e.a), e.b);
+        break;
+      case kTransferCheck:
+        if (static_cast<uint64_t>(e.b) == net_gen_) OnTransfers();
+        break;
+      case kKvArrive:
+        OnKvArrive(e.a);
+        break;
+      case kSample:
+        Sample();
+        if (!(source_done_ && in_system_ == 0 && (c_.concurrency == 0 || sent_ >= c_.closed_requests))) {
+          q_.Push(q_.now() + c_.timeline_interval, kSample);
+        }
+        break;
+    }
+    if (c_.progress && (r_.events & 0xFFFF) == 0) {
+      auto now = std::chrono::steady_clock::now();
+      if (now - last_progress > std::chrono::seconds(1)) {
+        c_.progress(q_.now(), r_.requests_completed);
+        last_progress = now;
+      }
+    }
+  }
+  // Whatever is still in the system did not finish.
+  for (const Slot& s : slots_) {
+    if (!s.used) continue;
+    if (s.rec.spec.arrival >= c_.warmup) ++r_.requests_unfinished;
+    WriteRow(s);
+  }
+  const double end_clock = clock_stopped ? c_.max_time : q_.now();
+  // The window runs from the first measured arrival to the last finish, or
+  // to the stop of the clock when requests were still in flight.
+  r_.start = first_measured_ < 0 ? 0 : first_measured_;
+  if (r_.requests_unfinished > 0 || r_.end <= r_.start) r_.end = std::max(r_.start, end_clock);
+  const double window = r_.end - r_.start;
+  r_.gpus = c_.deployment.gpus();
+  if (window > 0) {
+    r_.tokens_per_s = window_tokens_ / window;
+    r_.tokens_per_s_per_gpu = r_.tokens_per_s / r_.gpus;
+    r_.requests_per_s = r_.requests_completed / window;
+    r_.goodput_rps = good_ / window;
+  }
+  const int64_t measured = r_.requests_completed + r_.requests_unfinished;
+  r_.sla_attainment = measured > 0 ? static_cast<double>(good_) / measured : 0;
+  r_.ftl = Summarize(ftl_);
+  r_.ttl = Summarize(ttl_);
+  r_.e2e = Summarize(e2e_);
+  r_.queueing = Summarize(queue_);
+  size_t b = 0, p = 0;
+  for (const Pool& pool : pools_) {
+    PoolStats ps;
+    ps.role = RoleName(pool.role);
+    ps.mapping = pool.spec.mapping.Label();
+    ps.instances = pool.spec.instances;
+    ps.gpus = pool.spec.instances * pool.gpus_per_instance();
+    double busy = 0;
+    for (int k = 0; k < pool.spec.instances; ++k) {
+      busy += pool.role == Role::kPrefill ? prefill_[p++].busy_time() : batching_[b++].busy_time();
+    }
+    ps.utilization = end_clock > 0 && ps.instances > 0 ? busy / (end_clock * ps.instances) : 0;
+    r_.pools.push_back(ps);
+  }
+  if (c_.source != nullptr) r_.skipped_lines = c_.source->skipped_lines();
+  r_.elapsed_wall_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  return r_;
+}
+
+}  // namespace
+
+Result<SimResult> Simulate(const SimConfig& config) {
+  if (config.concurrency > 0 && config.lengths == nullptr) {
+    return Fail("closed-loop simulation needs a length distribution");
+  }
+  if (config.concurrency <= 0 && config.source == nullptr) {
+    return Fail("simulation needs a workload: a request source or a concurrency");
+  }
+  auto pools = BuildPools(config.model, config.system, config.precision, config.backend,
+                          config.deployment, config.prompt_hint);
+  if (!pools) return std::unexpected(pools.error());
+  for (const Pool& p : *pools) {
+    if (p.spec.instances < 1) {
+      return Fail("the {} pool needs at least one instance", RoleName(p.role));
+    }
+  }
+  Engine engine(config, std::move(*pools));
+  return engine.Run();
+}
+
+}  // namespace disagg::sim

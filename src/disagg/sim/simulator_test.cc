@@ -1,0 +1,271 @@
+// The simulator against the analytic serving model (same StepModel, so in
+// steady state they must agree), against queueing theory, and for
+// conservation and determinism.
+#include "disagg/sim/simulator.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <sstream>
+
+#include "disagg/serving/colocated.h"
+#include "disagg/serving/disagg.h"
+#include "disagg/serving/phase.h"
+#include "disagg/testing/fixtures.h"
+
+namespace disagg::sim {
+namespace {
+
+using testing::CatalogModel;
+using testing::CatalogSystem;
+using testing::Preset;
+
+SimConfig Base(const char* model, const char* system) {
+  SimConfig c;
+  c.model = CatalogModel(model);
+  c.system = CatalogSystem(system);
+  c.precision = Preset("fp8");
+  return c;
+}
+
+perf::StepModel Step(const SimConfig& c, perf::Mapping m) {
+  return *perf::StepModel::Create(c.model, c.system, c.precision, m, c.backend);
+}
+
+TEST(SimulatorSteadyState, ColocatedPiggybackMatchesAnalytic) {
+  SimConfig c = Base("llama-3.1-70b", "h200_sxm");
+  const double isl = 2048, osl = 256, chunk = 1024;
+  perf::Mapping m{8, 1, 1, 1, 1};
+  c.deployment.colocated = PoolSpec{m, 1, 0, static_cast<int64_t>(chunk)};
+  // Enough clients that the prompt budget is always used: B = C x OSL / ISL
+  // = 128 decoding plus the prompts in flight.
+  c.concurrency = 160;
+  c.closed_requests = 6000;
+  c.warmup = 60;
+  auto lengths = FixedLengths(isl, osl);
+  c.lengths = lengths.get();
+  auto r = Simulate(c);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  auto step = Step(c, m);
+  // The analytic steady state decodes OSL tokens per request; the simulator
+  // OSL - 1 (the prefill step yields the first), so B differs by 1/OSL.
+  auto a = serving::EvaluatePiggyback(step, {isl, osl - 1}, chunk);
+  EXPECT_NEAR(r->ttl.mean / a.ttl, 1.0, 0.05);
+  double analytic_tput = a.tokens_per_s_per_gpu * osl / (osl - 1);
+  EXPECT_NEAR(r->tokens_per_s_per_gpu / analytic_tput, 1.0, 0.05);
+}
+
+TEST(SimulatorSteadyState, DisaggregatedMatchesRateMatching) {
+  SimConfig c = Base("llama-3.1-70b", "h200_sxm");
+  const double isl = 4096, osl = 512;
+  const int decode_batch = 128, prefill_batch = 2;
+  perf::Mapping pm{4, 1, 1, 1, 1}, dm{8, 1, 1, 1, 1};
+  auto ps = Step(c, pm), ds = Step(c, dm);
+  auto p = serving::EvaluatePrefill(ps, prefill_batch, {isl, osl});
+  auto d = serving::EvaluateDecode(ds, decode_batch, {isl, osl - 1});
+  serving::PoolRate pr{p.requests_per_s, pm.gpus()}, dr{d.tokens_per_s / (osl - 1), dm.gpus()};
+  auto counts = serving::SolveInstanceCounts(pr, dr, osl, 64);
+  ASSERT_TRUE(counts.ok());
+  c.deployment.disaggregated = true;
+  c.deployment.prefill = PoolSpec{pm, counts.prefill, prefill_batch, 0};
+  c.deployment.decode = PoolSpec{dm, counts.decode, decode_batch, 0};
+  // Saturate: every decode slot busy, prefill queues never empty; measure a
+  // window of steady state (no start-up burst, no drain).
+  c.concurrency = counts.decode * decode_batch + counts.prefill * prefill_batch * 4;
+  c.warmup = 100;
+  c.max_time = 500;
+  auto lengths = FixedLengths(isl, osl);
+  c.lengths = lengths.get();
+  auto r = Simulate(c);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  std::printf("counts %d x P + %d x D; TTL sim %.4f analytic %.4f; tok/s/GPU sim %.1f analytic %.1f\n",
+              counts.prefill, counts.decode, r->ttl.mean, d.ttl, r->tokens_per_s_per_gpu,
+              counts.tokens_per_s_per_gpu);
+  EXPECT_NEAR(r->tokens_per_s_per_gpu / counts.tokens_per_s_per_gpu, 1.0, 0.05);
+  // When decode is the bottleneck its batch stays full; the requests beyond
+  // its slots wait in the decode queue, which the measured TTL includes (as a
+  // benchmark's TPOT does), so TTL is at least the analytic step.
+  EXPECT_GT(r->ttl.mean / d.ttl, 0.98);
+}
+
+TEST(SimulatorSteadyState, DisaggregatedTtlAtTheRateMatchedLoad) {
+  // Open-loop arrivals at 95% of the rate-matched capacity: the decode batch
+  // runs near B without a standing queue, so the simulated TTL matches the
+  // analytic decode step and the throughput is 95% of the analytic one.
+  SimConfig c = Base("llama-3.1-70b", "h200_sxm");
+  const double isl = 4096, osl = 512;
+  const int decode_batch = 128, prefill_batch = 2;
+  perf::Mapping pm{4, 1, 1, 1, 1}, dm{8, 1, 1, 1, 1};
+  auto ps = Step(c, pm), ds = Step(c, dm);
+  auto p = serving::EvaluatePrefill(ps, prefill_batch, {isl, osl});
+  auto d = serving::EvaluateDecode(ds, decode_batch, {isl, osl - 1});
+  serving::PoolRate pr{p.requests_per_s, pm.gpus()}, dr{d.tokens_per_s / (osl - 1), dm.gpus()};
+  auto counts = serving::SolveInstanceCounts(pr, dr, osl, 64);
+  c.deployment.disaggregated = true;
+  c.deployment.prefill = PoolSpec{pm, counts.prefill, prefill_batch, 0};
+  // A little headroom in the batch absorbs the arrivals' randomness.
+  c.deployment.decode = PoolSpec{dm, counts.decode, decode_batch + 16, 0};
+  OpenLoopOptions o;
+  o.rate = 0.95 * counts.requests_per_s;
+  o.process = ArrivalProcess::kUniform;
+  o.duration = 600;
+  auto source = OpenLoop(o, FixedLengths(isl, osl));
+  c.source = source.get();
+  c.warmup = 100;
+  c.max_time = 600;
+  auto r = Simulate(c);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  std::printf("TTL sim %.4f analytic %.4f; tok/s/GPU sim %.1f analytic x 0.95 %.1f\n",
+              r->ttl.mean, d.ttl, r->tokens_per_s_per_gpu, 0.95 * counts.tokens_per_s_per_gpu);
+  EXPECT_NEAR(r->ttl.mean / d.ttl, 1.0, 0.05);
+  EXPECT_NEAR(r->tokens_per_s_per_gpu / (0.95 * counts.tokens_per_s_per_gpu), 1.0, 0.05);
+}
+
+TEST(SimulatorSteadyState, LightLoadFtlIsThePrefillTime) {
+  SimConfig c = Base("llama-3.1-8b", "h100_sxm");
+  const double isl = 3000, osl = 100;
+  perf::Mapping pm{2, 1, 1, 1, 1}, dm{2, 1, 1, 1, 1};
+  c.deployment.disaggregated = true;
+  c.deployment.prefill = PoolSpec{pm, 1, 1, 0};
+  c.deployment.decode = PoolSpec{dm, 1, 64, 0};
+  OpenLoopOptions o;
+  o.rate = 0.2;  // one request every 5 s: nobody waits
+  o.max_requests = 200;
+  auto source = OpenLoop(o, FixedLengths(isl, osl));
+  c.source = source.get();
+  auto r = Simulate(c);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  auto ps = Step(c, pm);
+  auto p = serving::EvaluatePrefill(ps, 1, {isl, osl});
+  auto kv = serving::EvaluateKvTransfer(c.system, p.kv_bytes_per_request,
+                                        p.requests_per_s_per_gpu, 0, pm.gpus(), p.ftl,
+                                        c.model.num_layers, true);
+  double analytic = p.ftl + kv.exposed_s;
+  EXPECT_NEAR(r->ftl.p50 / analytic, 1.0, 0.05);
+  EXPECT_LT(r->queueing.mean, 0.05 * p.ftl);
+}
+
+TEST(SimulatorQueueing, MD1MeanWaitingTime) {
+  // One prefill instance serving one prompt at a time has a fixed service
+  // time s; with Poisson arrivals at rho = 0.7 the mean wait is
+  // rho s / (2 (1 - rho)) = 1.1667 s (Pollaczek-Khinchine).
+  SimConfig c = Base("llama-3.1-8b", "h100_sxm");
+  const double isl = 2048, osl = 2;
+  perf::Mapping m{1, 1, 1, 1, 1};
+  auto step = Step(c, m);
+  const double service = serving::EvaluatePrefill(step, 1, {isl, osl}).timing.busy;
+  const double rho = 0.7;
+  c.deployment.disaggregated = true;
+  c.deployment.prefill = PoolSpec{m, 1, 1, 0};
+  c.deployment.decode = PoolSpec{perf::Mapping{8, 1, 1, 1, 1}, 1, 0, 0};
+  OpenLoopOptions o;
+  o.rate = rho / service;
+  o.max_requests = 200000;
+  o.seed = 11;
+  auto source = OpenLoop(o, FixedLengths(isl, osl));
+  c.source = source.get();
+  auto r = Simulate(c);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  double expected = rho * service / (2 * (1 - rho));
+  std::printf("service %.4f s, mean wait %.4f s (M/D/1 %.4f s)\n", service, r->queueing.mean,
+              expected);
+  EXPECT_NEAR(r->queueing.mean / expected, 1.0, 0.04);
+}
+
+TEST(SimulatorConservation, EveryRequestFinishesOrIsReported) {
+  SimConfig c = Base("llama-3.1-8b", "h100_sxm");
+  c.deployment.colocated = PoolSpec{perf::Mapping{1, 1, 1, 1, 1}, 2, 64, 2048};
+  OpenLoopOptions o;
+  o.rate = 40;
+  o.max_requests = 3000;
+  auto source = OpenLoop(o, UniformLengths(100, 3000, 1, 600));
+  c.source = source.get();
+  c.max_time = 40;  // stop while requests are still in flight
+  std::ostringstream rows;
+  c.requests_out = &rows;
+  auto r = Simulate(c);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_GT(r->requests_unfinished, 0);
+  EXPECT_EQ(r->requests_completed + r->requests_unfinished + r->requests_rejected,
+            r->requests_arrived);
+  // Output tokens equal the sum of the completed requests' OSLs (from the
+  // per-request rows).
+  std::istringstream in(rows.str());
+  std::string line;
+  std::getline(in, line);  // header
+  double osl_sum = 0;
+  int64_t finished = 0, rows_seen = 0;
+  while (std::getline(in, line)) {
+    ++rows_seen;
+    std::vector<std::string> f;
+    std::stringstream ls(line);
+    std::string cell;
+    while (std::getline(ls, cell, ',')) f.push_back(cell);
+    if (line.back() == '1') {
+      osl_sum += std::stod(f[3]);
+      ++finished;
+    }
+  }
+  EXPECT_EQ(rows_seen, r->requests_arrived);
+  EXPECT_EQ(finished, r->requests_completed);
+  EXPECT_DOUBLE_EQ(osl_sum, r->output_tokens);
+}
+
+TEST(SimulatorDeterminism, SameSeedSameBytes) {
+  auto run = [](uint64_t seed) {
+    SimConfig c = Base("mixtral-8x7b", "h100_sxm");
+    c.deployment.disaggregated = true;
+    c.deployment.prefill = PoolSpec{perf::Mapping{2, 1, 1, 1, 2}, 2, 2, 0};
+    c.deployment.decode = PoolSpec{perf::Mapping{4, 1, 1, 1, 4}, 1, 96, 0};
+    OpenLoopOptions o;
+    o.rate = 6;
+    o.max_requests = 1500;
+    o.seed = seed;
+    o.process = ArrivalProcess::kGamma;
+    o.gamma_cv = 2;
+    auto source = OpenLoop(o, UniformLengths(200, 4000, 10, 500));
+    c.source = source.get();
+    c.seed = seed;
+    std::ostringstream rows, timeline;
+    c.requests_out = &rows;
+    c.timeline_out = &timeline;
+    auto r = Simulate(c);
+    EXPECT_TRUE(r.has_value());
+    return rows.str() + timeline.str();
+  };
+  std::string a = run(5), b = run(5), other = run(6);
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, other);
+}
+
+TEST(SimulatorErrors, DeploymentThatDoesNotFit) {
+  SimConfig c = Base("llama-3.1-405b", "h100_sxm");
+  c.deployment.colocated = PoolSpec{perf::Mapping{2, 1, 1, 1, 1}, 1, 0, 2048};
+  auto lengths = FixedLengths(100, 10);
+  c.concurrency = 1;
+  c.closed_requests = 1;
+  c.lengths = lengths.get();
+  auto r = Simulate(c);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message.find("does not fit"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("colocated pool"), std::string::npos) << r.error().message;
+}
+
+TEST(SimulatorKvCache, PreemptsWhenTheCacheRunsOut) {
+  // A tiny cache (most of HBM reserved) forces preemptions; every request
+  // still finishes.
+  SimConfig c = Base("llama-3.1-8b", "h100_sxm");
+  c.system.calibration.runtime_reserved = 62.0 * 1073741824.0;
+  c.deployment.colocated = PoolSpec{perf::Mapping{1, 1, 1, 1, 1}, 1, 0, 4096};
+  auto lengths = FixedLengths(2000, 2000);
+  c.concurrency = 64;
+  c.closed_requests = 300;
+  c.lengths = lengths.get();
+  auto r = Simulate(c);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_GT(r->preemptions, 0);
+  EXPECT_EQ(r->requests_completed, 300);
+}
+
+}  // namespace
+}  // namespace disagg::sim
