@@ -172,9 +172,10 @@ void RunKernels(const CalibrateFlags& f) {
   if (!f.output.empty()) Unwrap(CheckWritable(f.output, "-o"));
   calib::KernelRowSet set = Unwrap(calib::ReadKernelRows(f.kernels));
   if (set.rows.empty()) {
-    DieF("--kernels {}: no kernel rows for any catalog system ({} rows read, {} KERNEL-* rows "
-         "skipped)",
-         f.kernels, set.total, set.SkippedCount());
+    DieF(
+        "--kernels {}: no kernel rows for any catalog system ({} rows read, {} KERNEL-* rows "
+        "skipped)",
+        f.kernels, set.total, set.SkippedCount());
   }
   std::vector<std::string> names = set.Systems();
   std::vector<hardware::SystemSpec> systems;
@@ -187,9 +188,10 @@ void RunKernels(const CalibrateFlags& f) {
     systems.push_back(std::move(s));
   } else {
     if (!f.output.empty() && names.size() > 1) {
-      DieF("-o {}: writes one system's JSON, but {} has rows for {} systems ({}); choose one with "
-           "--system",
-           f.output, f.kernels, names.size(), fmt::join(names, ", "));
+      DieF(
+          "-o {}: writes one system's JSON, but {} has rows for {} systems ({}); choose one with "
+          "--system",
+          f.output, f.kernels, names.size(), fmt::join(names, ", "));
     }
     for (const auto& n : names) systems.push_back(Unwrap(hardware::LoadSystem(n)));
   }
@@ -225,8 +227,9 @@ void RunKernels(const CalibrateFlags& f) {
       f.kernels, set.total, set.other_categories, set.rows.size(), fmt::join(names, ", "),
       set.SkippedCount());
   for (const auto& [reason, n] : set.skipped) text += fmt::format("  {:>4}  {}\n", n, reason);
-  text += "Errors are predicted/measured as a factor (|log error|); median and max over the "
-          "family's rows.\n";
+  text +=
+      "Errors are predicted/measured as a factor (|log error|); median and max over the "
+      "family's rows.\n";
   for (const auto& fit : fits) text += FitText(fit, f.rows);
   if (!f.output.empty()) {
     Unwrap(WriteFileAtomically(f.output, written));
@@ -237,8 +240,9 @@ void RunKernels(const CalibrateFlags& f) {
 
 void RunCalibrate(const CalibrateFlags& f) {
   if (f.kernels.empty()) {
-    DieF("calibrate: --kernels FILE is required (a measurement CSV with KERNEL-* rows, e.g. "
-         "public_measurements.csv)");
+    DieF(
+        "calibrate: --kernels FILE is required (a measurement CSV with KERNEL-* rows, e.g. "
+        "public_measurements.csv)");
   }
   RunKernels(f);
 }
@@ -248,8 +252,9 @@ void RunCalibrate(const CalibrateFlags& f) {
 void AddCalibrateCommand(CLI::App& app) {
   auto flags = std::make_shared<CalibrateFlags>();
   auto* cmd = app.add_subcommand(
-      "calibrate", "fit a system's efficiency parameters to kernel measurements (GEMM, attention, "
-                   "all-reduce, MoE, HBM) and report the error before and after");
+      "calibrate",
+      "fit a system's efficiency parameters to kernel measurements (GEMM, attention, "
+      "all-reduce, MoE, HBM) and report the error before and after");
   cmd->add_option("--kernels", flags->kernels,
                   "measurement CSV (columns category, source, model, hardware, precision, "
                   "parallelism, isl, osl, concurrency_or_rate, metric, value, notes)");

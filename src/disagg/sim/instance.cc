@@ -1,6 +1,7 @@
 #include "disagg/sim/instance.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "disagg/perf/pipeline.h"
@@ -179,6 +180,43 @@ void BatchingInstance::FinishStep(double /*now*/, StepOutcome& out) {
   }
   step_chunks_.clear();
   PreemptIfNeeded(out);
+}
+
+BatchingInstance::Run BatchingInstance::FastForward(double budget) {
+  Run run;
+  if (in_step_ || decoding_ == 0 || !waiting_.empty() || !prefilling_.empty() ||
+      config_.model->mapping().pp != 1 || budget <= 0) {
+    return run;
+  }
+  // Steps before the next finish or cap crossing, which must run normally.
+  int64_t limit = finish_heap_.empty() ? 0 : finish_heap_.top().step - step_ - 1;
+  if (!cap_heap_.empty()) limit = std::min(limit, cap_heap_.top().step - step_ - 1);
+  if (limit < 2) return run;
+  const double n = static_cast<double>(decoding_);
+  const double t0 = config_.model->RoundTime(decode_);
+  perf::BatchShape next = decode_;
+  next.decode_kv += n;
+  next.decode_kv_capped += static_cast<double>(below_cap_);
+  const double slope = config_.model->RoundTime(next) - t0;
+  auto total = [&](double j) { return j * t0 + slope * j * (j - 1) / 2; };
+  // Largest j with total(j) < budget: solve the quadratic, then settle the
+  // rounding by stepping.
+  double j = slope > 0 ? std::floor((-(t0 - slope / 2) +
+                                     std::sqrt((t0 - slope / 2) * (t0 - slope / 2) +
+                                               2 * slope * budget)) /
+                                    slope)
+                       : std::floor(budget / t0);
+  j = std::min<double>(j, static_cast<double>(limit));
+  while (j > 0 && total(j) >= budget) --j;
+  if (j < 2) return run;
+  run.steps = static_cast<int64_t>(j);
+  run.time = total(j);
+  run.tokens = run.steps * decoding_;
+  step_ += run.steps;
+  decode_.decode_kv += n * j;
+  decode_.decode_kv_capped += static_cast<double>(below_cap_) * j;
+  busy_time_ += run.time;
+  return run;
 }
 
 void BatchingInstance::PreemptIfNeeded(StepOutcome& out) {

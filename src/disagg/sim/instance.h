@@ -94,6 +94,21 @@ class BatchingInstance {
   // Ends the step started last; `now` is its end time.
   void FinishStep(double now, StepOutcome& out);
 
+  // Fast-forward over decode-only steps in which nothing but token counts
+  // change: no prompt waits or prefills, no sequence finishes and none
+  // reaches the attention cap. Within such a run the step time is affine in
+  // the step index (decode attention is linear in the keys read; every other
+  // op depends only on the unchanged batch), so two evaluations give the run's
+  // exact total. Runs the most steps whose total stays below `budget`
+  // seconds; the caller must know nothing can reach the instance before
+  // then. pp = 1 only.
+  struct Run {
+    int64_t steps = 0;
+    double time = 0;
+    int64_t tokens = 0;
+  };
+  Run FastForward(double budget);
+
   // Load, for routers and timelines.
   int64_t outstanding() const { return outstanding_; }
   int64_t queued() const { return static_cast<int64_t>(waiting_.size()); }

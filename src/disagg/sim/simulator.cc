@@ -47,6 +47,7 @@ class Engine {
   bool disagg() const { return c_.deployment.disaggregated; }
   int64_t NewSlot(const RequestSpec& spec, int64_t client);
   void Admit(int64_t slot);
+  double StartBatchingStep(int i);
   void KickBatching(int i);
   void KickPrefill(int i);
   void OnStepDone(int i);
@@ -61,9 +62,15 @@ class Engine {
   void Sample();
   void WriteRow(const Slot& s);
   // Output tokens produced now, counted when inside the measurement window.
-  void CountTokens(int64_t n) {
-    if (q_.now() >= c_.warmup) window_tokens_ += static_cast<double>(n);
+  void CountTokens(int64_t n) { CountTokensAt(n, q_.now()); }
+  void CountTokensAt(int64_t n, double when) {
+    if (when >= c_.warmup) window_tokens_ += static_cast<double>(n);
   }
+  // How long instance work can run ahead of the clock: until the next event
+  // that could hand it work or observe it (the next arrival, a timeline
+  // sample, the end of the clock). Infinite budgets are never given: only
+  // open-loop co-located runs routed without per-step load use this.
+  double LookaheadBudget() const;
 
   const SimConfig& c_;
   std::vector<Pool> pools_;
@@ -92,6 +99,8 @@ class Engine {
   Histogram ftl_, ttl_, e2e_, queue_;
   int64_t good_ = 0;
   double window_tokens_ = 0;
+  bool fast_forward_ = false;
+  double next_sample_ = 0;
   double first_measured_ = -1;
   int64_t interval_arrivals_ = 0, interval_done_ = 0;
 };
@@ -138,15 +147,27 @@ void Engine::Admit(int64_t slot) {
   }
 }
 
-void Engine::KickBatching(int i) {
+double Engine::LookaheadBudget() const {
+  double until = c_.max_time;
+  if (!source_done_) until = std::min(until, pending_.arrival);
+  if (c_.timeline_out != nullptr) until = std::min(until, next_sample_);
+  return until - q_.now();
+}
+
+double Engine::StartBatchingStep(int i) {
   BatchingInstance& inst = batching_[i];
   for (int64_t slot : inst.TakeRejected()) Drop(slot);
-  if (inst.busy()) return;
+  if (inst.busy()) return 0;
   const double now = q_.now();
   double dt = inst.StartStep(now);
   for (int64_t slot : inst.started()) slots_[slot].rec.prefill_start = now;
   inst.started().clear();
-  if (dt > 0) q_.Push(now + dt, kStepDone, i);
+  return dt;
+}
+
+void Engine::KickBatching(int i) {
+  double dt = StartBatchingStep(i);
+  if (dt > 0) q_.Push(q_.now() + dt, kStepDone, i);
 }
 
 void Engine::KickPrefill(int i) {
@@ -167,15 +188,39 @@ void Engine::KickPrefill(int i) {
 }
 
 void Engine::OnStepDone(int i) {
-  const double now = q_.now();
-  out_.Clear();
-  batching_[i].FinishStep(now, out_);
-  for (int64_t slot : out_.first_token) slots_[slot].rec.first_token = now;
-  CountTokens(out_.decoded + static_cast<int64_t>(out_.first_token.size()));
-  for (int64_t slot : out_.preempted) ++slots_[slot].rec.preemptions;
-  r_.preemptions += static_cast<int64_t>(out_.preempted.size());
-  for (int64_t slot : out_.finished) Finish(slot);
-  KickBatching(i);
+  while (true) {
+    const double now = q_.now();
+    out_.Clear();
+    batching_[i].FinishStep(now, out_);
+    for (int64_t slot : out_.first_token) slots_[slot].rec.first_token = now;
+    CountTokens(out_.decoded + static_cast<int64_t>(out_.first_token.size()));
+    for (int64_t slot : out_.preempted) ++slots_[slot].rec.preemptions;
+    r_.preemptions += static_cast<int64_t>(out_.preempted.size());
+    for (int64_t slot : out_.finished) Finish(slot);
+    if (fast_forward_) {
+      auto run = batching_[i].FastForward(LookaheadBudget());
+      if (run.steps > 0) {
+        CountTokensAt(run.tokens, now + run.time);
+        r_.events += run.steps;
+        // The instance is now `run.time` ahead of the clock; its next step
+        // starts there.
+        double dt = StartBatchingStep(i);
+        if (dt > 0) q_.Push(now + run.time + dt, kStepDone, i);
+        return;
+      }
+    }
+    double dt = StartBatchingStep(i);
+    if (dt <= 0) return;
+    // A step that ends before anything else happens is run inline: the heap
+    // would pop it next anyway, so the order of events is unchanged.
+    const double end = now + dt;
+    if ((!q_.empty() && q_.top().time <= end) || end > c_.max_time) {
+      q_.Push(end, kStepDone, i);
+      return;
+    }
+    q_.AdvanceTo(end);
+    ++r_.events;
+  }
 }
 
 void Engine::OnBatchDone(int i, int64_t batch) {
@@ -369,8 +414,12 @@ Result<SimResult> Engine::Run() {
     if (disagg()) *c_.timeline_out << ",prefill_queued,prefill_running,kv_transfers";
     *c_.timeline_out << (disagg() ? ",decode_queued,decode_running,decode_kv_used\n"
                                   : ",queued,running,kv_used\n");
-    q_.Push(c_.timeline_interval, kSample);
+    next_sample_ = c_.timeline_interval;
+    q_.Push(next_sample_, kSample);
   }
+  // Fast-forwarding is exact when nothing but the next arrival can reach an
+  // instance: co-located, open loop, routing that ignores per-step load.
+  fast_forward_ = c_.fast_forward && !disagg() && c_.concurrency == 0 && c_.router != RouterPolicy::kLeastKv;
   // Workload.
   if (c_.concurrency > 0) {
     source_done_ = true;  // clients create requests as they go
@@ -413,8 +462,9 @@ Result<SimResult> Engine::Run() {
         break;
       case kSample:
         Sample();
+        next_sample_ = q_.now() + c_.timeline_interval;
         if (!(source_done_ && in_system_ == 0 && (c_.concurrency == 0 || sent_ >= c_.closed_requests))) {
-          q_.Push(q_.now() + c_.timeline_interval, kSample);
+          q_.Push(next_sample_, kSample);
         }
         break;
     }

@@ -54,6 +54,9 @@ struct SimConfig {
   double warmup = 0;  // requests arriving before this are simulated but not measured
   double max_time = std::numeric_limits<double>::infinity();  // stop the clock here
   uint64_t seed = 1;
+  // Run decode-only stretches of an instance in one event when exact (see
+  // BatchingInstance::FastForward); off only to check that it is exact.
+  bool fast_forward = true;
 
   std::ostream* requests_out = nullptr;  // one CSV row per finished request
   std::ostream* timeline_out = nullptr;  // one CSV row per timeline interval

@@ -238,6 +238,40 @@ TEST(SimulatorDeterminism, SameSeedSameBytes) {
   EXPECT_NE(a, other);
 }
 
+TEST(SimulatorSpeed, FastForwardIsExact) {
+  // Decode-only stretches run in one event; the per-request results must be
+  // those of stepping one token at a time (to rounding).
+  auto run = [](bool fast) {
+    SimConfig c = Base("gpt-oss-120b", "h100_sxm");  // sliding layers exercise the cap
+    c.deployment.colocated = PoolSpec{perf::Mapping{2, 1, 1, 1, 2}, 3, 0, 2048};
+    OpenLoopOptions o;
+    o.rate = 3;
+    o.max_requests = 800;
+    auto source = OpenLoop(o, UniformLengths(50, 3000, 1, 800));
+    c.source = source.get();
+    c.fast_forward = fast;
+    std::ostringstream rows;
+    c.requests_out = &rows;
+    auto r = Simulate(c);
+    EXPECT_TRUE(r.has_value());
+    return std::make_pair(*r, rows.str());
+  };
+  auto [slow, slow_rows] = run(false);
+  auto [fast, fast_rows] = run(true);
+  EXPECT_LT(fast.events, slow.events + 1);  // counted the same way
+  EXPECT_EQ(fast.requests_completed, slow.requests_completed);
+  EXPECT_NEAR(fast.ttl.mean, slow.ttl.mean, 1e-9 * slow.ttl.mean);
+  EXPECT_NEAR(fast.e2e.p99, slow.e2e.p99, 1e-9 * slow.e2e.p99);
+  EXPECT_NEAR(fast.tokens_per_s, slow.tokens_per_s, 1e-9 * slow.tokens_per_s);
+  // Row by row, times agree to the microsecond (the rows print 6 decimals).
+  EXPECT_EQ(fast_rows.size(), slow_rows.size());
+  std::istringstream a(fast_rows), b(slow_rows);
+  std::string la, lb;
+  int differing = 0;
+  while (std::getline(a, la) && std::getline(b, lb)) differing += la != lb;
+  EXPECT_LE(differing, 2);  // a last-digit rounding flip at most
+}
+
 TEST(SimulatorErrors, DeploymentThatDoesNotFit) {
   SimConfig c = Base("llama-3.1-405b", "h100_sxm");
   c.deployment.colocated = PoolSpec{perf::Mapping{2, 1, 1, 1, 1}, 1, 0, 2048};

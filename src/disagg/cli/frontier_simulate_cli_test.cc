@@ -1,0 +1,205 @@
+// End-to-end tests of `disagg frontier` and `disagg simulate`: bad input
+// (exit 2, a message naming the flag or file, no stdout, no partial files)
+// and the JSON shapes scripts rely on.
+#include <gtest/gtest.h>
+
+#include "disagg/testing/cli_runner.h"
+
+namespace disagg::cli {
+namespace {
+
+using testing::CliTest;
+using testing::Json;
+using testing::RunResult;
+
+// A small, fast frontier: Llama-3.1-8B on H100.
+std::vector<std::string> SmallFrontier() {
+  return {"frontier", "--model", "llama-3.1-8b", "--system", "h100_sxm", "--isl", "1024",
+          "--osl", "128", "--max-instance-gpus", "8"};
+}
+
+RunResult RunWith(CliTest& t, std::vector<std::string> args,
+                  std::initializer_list<std::string> more) {
+  for (const auto& m : more) args.push_back(m);
+  return t.RunArgs(args);
+}
+
+TEST_F(CliTest, FrontierJsonShape) {
+  RunResult r = RunWith(*this, SmallFrontier(), {"--json", "--ttl-max", "20ms"});
+  ASSERT_EQ(r.status, 0) << r;
+  Json j = Json::parse(r.out);
+  for (const char* key : {"points_evaluated", "points_feasible", "infeasible_by_reason",
+                          "elapsed_s"}) {
+    EXPECT_TRUE(j["summary"].contains(key)) << key;
+  }
+  ASSERT_FALSE(j["colocated"].empty());
+  ASSERT_FALSE(j["disaggregated"].empty());
+  double last = 0;
+  for (const auto& p : j["disaggregated"]) {
+    for (const char* key : {"tokens_per_s_per_user", "tokens_per_s_per_gpu", "ftl_s", "ttl_s",
+                            "gpus", "prefill", "decode", "prefill_instances", "decode_instances",
+                            "ctx_gen_ratio", "kv_egress_bytes_per_s_per_gpu",
+                            "kv_ingress_bytes_per_s_per_gpu"}) {
+      EXPECT_TRUE(p.contains(key)) << key;
+    }
+    for (const char* key : {"tp", "pp", "ep", "dp_attn", "batch"}) {
+      EXPECT_TRUE(p["prefill"].contains(key)) << key;
+      EXPECT_TRUE(p["decode"].contains(key)) << key;
+    }
+    // Ordered by interactivity.
+    EXPECT_GT(p["tokens_per_s_per_user"].get<double>(), last);
+    last = p["tokens_per_s_per_user"].get<double>();
+    // GPUs add up: x g_p + y g_d.
+    EXPECT_EQ(p["gpus"].get<int>(),
+              p["prefill_instances"].get<int>() * p["prefill"]["gpus"].get<int>() +
+                  p["decode_instances"].get<int>() * p["decode"]["gpus"].get<int>());
+  }
+  for (const auto& p : j["colocated"]) {
+    for (const char* key : {"tp", "pp", "ep", "dp_attn", "batch"}) {
+      EXPECT_TRUE(p["mapping"].contains(key)) << key;
+    }
+  }
+  ASSERT_TRUE(j.contains("best_under_sla"));
+  EXPECT_LE(j["best_under_sla"]["disaggregated"]["ttl_s"].get<double>(), 0.020);
+}
+
+TEST_F(CliTest, FrontierWritesPlotAndCsv) {
+  std::string svg = (dir_ / "f.svg").string(), csv = (dir_ / "f.csv").string();
+  RunResult r = RunWith(*this, SmallFrontier(), {"--plot", svg, "--csv", csv, "--log"});
+  ASSERT_EQ(r.status, 0) << r;
+  std::ifstream s(svg), c(csv);
+  std::stringstream sv, cv;
+  sv << s.rdbuf();
+  cv << c.rdbuf();
+  EXPECT_NE(sv.str().find("<svg"), std::string::npos);
+  EXPECT_NE(sv.str().find("interactivity (tokens/s/user"), std::string::npos);
+  EXPECT_NE(sv.str().find("throughput (output tokens/s/GPU)"), std::string::npos);
+  EXPECT_EQ(cv.str().rfind("mode,policy,tokens_per_s_per_user", 0), 0u);
+  EXPECT_NE(cv.str().find("\ndisaggregated,"), std::string::npos);
+}
+
+TEST_F(CliTest, FrontierBadInput) {
+  ExpectUsageError(RunWith(*this, {"frontier", "--model", "llama-3.1-8b", "--system",
+                                   "h100_sxm", "--isl", "0", "--osl", "10"},
+                           {}),
+                   {"--isl"});
+  ExpectUsageError(RunWith(*this, SmallFrontier(), {"--ftl-max", "1ms"}),
+                   {"--ftl-max", "no prefill configuration meets FTL", "fastest is"});
+  ExpectUsageError(RunWith(*this,
+                           {"frontier", "--model", "llama-3.1-405b", "--system", "h100_sxm",
+                            "--isl", "1024", "--osl", "128", "--gpus", "2"},
+                           {}),
+                   {"--gpus 2", "too small"});
+  std::string missing = (dir_ / "no/such/dir/f.csv").string();
+  ExpectUsageError(RunWith(*this, SmallFrontier(), {"--csv", missing}), {"--csv", missing});
+  ExpectUsageError(RunWith(*this, SmallFrontier(), {"--ftl-max", "ten seconds"}), {"--ftl-max"});
+}
+
+std::vector<std::string> SimBase() {
+  return {"simulate", "--model", "llama-3.1-8b", "--system", "h100_sxm"};
+}
+
+TEST_F(CliTest, SimulateJsonShape) {
+  RunResult r = RunWith(*this, SimBase(),
+                        {"--mode", "disagg", "--prefill", "instances=1,tp=1,batch=2", "--decode",
+                         "instances=1,tp=1,batch=64", "--rate", "4", "--isl", "1000", "--osl",
+                         "100", "--requests", "300", "--ttl-max", "50ms", "--json"});
+  ASSERT_EQ(r.status, 0) << r;
+  Json j = Json::parse(r.out);
+  for (const char* key : {"requests_completed", "requests_unfinished", "tokens_per_s_per_gpu",
+                          "goodput_rps", "preemptions", "elapsed_wall_s"}) {
+    EXPECT_TRUE(j.contains(key)) << key;
+  }
+  for (const char* d : {"ftl_s", "ttl_s", "e2e_s"}) {
+    for (const char* key : {"mean", "p50", "p90", "p99"}) EXPECT_TRUE(j[d].contains(key)) << d;
+  }
+  EXPECT_EQ(j["requests_completed"].get<int>(), 300);
+}
+
+TEST_F(CliTest, SimulateFromFrontierPoint) {
+  RunResult f = RunWith(*this, SmallFrontier(), {"--json"});
+  ASSERT_EQ(f.status, 0) << f;
+  std::string path = Write("frontier.json", f.out);
+  RunResult r = Run({"simulate", "--from-frontier", path, "--point", "0", "--concurrency", "16",
+                     "--requests", "200", "--json"});
+  ASSERT_EQ(r.status, 0) << r;
+  Json j = Json::parse(r.out);
+  EXPECT_EQ(j["model"], "llama-3.1-8b");
+  EXPECT_EQ(j["requests_completed"].get<int>(), 200);
+  ExpectUsageError(Run({"simulate", "--from-frontier", path, "--point", "9999", "--concurrency",
+                        "4"}),
+                   {"--point 9999"});
+}
+
+TEST_F(CliTest, SimulateWritesRequestsAndTimeline) {
+  std::string rows = (dir_ / "rows.csv").string(), tl = (dir_ / "tl.csv").string();
+  RunResult r = RunWith(*this, SimBase(),
+                        {"--mode", "colocated", "--tp", "1", "--rate", "5", "--isl", "500",
+                         "--osl", "50", "--requests", "100", "--requests-out", rows,
+                         "--timeline-out", tl});
+  ASSERT_EQ(r.status, 0) << r;
+  std::ifstream a(rows), b(tl);
+  std::string line;
+  int n = 0;
+  while (std::getline(a, line)) ++n;
+  EXPECT_EQ(n, 101);  // header + 100 requests
+  std::getline(b, line);
+  EXPECT_EQ(line.rfind("time_s,arrivals,completed", 0), 0u);
+}
+
+TEST_F(CliTest, SimulateBadDeployments) {
+  ExpectUsageError(RunWith(*this, SimBase(),
+                           {"--mode", "disagg", "--prefill", "instances=1,tp=1,colour=2",
+                            "--decode", "instances=1,tp=1", "--rate", "1", "--isl", "10", "--osl",
+                            "10"}),
+                   {"--prefill", "unknown key 'colour'"});
+  ExpectUsageError(RunWith(*this,
+                           {"simulate", "--model", "llama-3.1-405b", "--system", "h100_sxm",
+                            "--mode", "colocated", "--tp", "2", "--rate", "1", "--isl", "10",
+                            "--osl", "10"},
+                           {}),
+                   {"does not fit", "weights"});
+  ExpectUsageError(RunWith(*this, SimBase(),
+                           {"--mode", "sideways", "--rate", "1", "--isl", "10", "--osl", "10"}),
+                   {"--mode"});
+  ExpectUsageError(RunWith(*this, SimBase(),
+                           {"--mode", "colocated", "--rate", "1", "--isl", "-5", "--osl", "10"}),
+                   {"--isl"});
+  ExpectUsageError(RunWith(*this, SimBase(),
+                           {"--mode", "colocated", "--rate", "1", "--concurrency", "3", "--isl",
+                            "5", "--osl", "10"}),
+                   {"exactly one workload"});
+}
+
+TEST_F(CliTest, SimulateBadTraces) {
+  auto sim = [&](const std::string& trace, std::initializer_list<std::string> more = {}) {
+    std::vector<std::string> args = SimBase();
+    for (const char* a : {"--mode", "colocated", "--trace"}) args.push_back(a);
+    args.push_back(trace);
+    for (const auto& m : more) args.push_back(m);
+    return RunArgs(args);
+  };
+  std::string header = "TIMESTAMP,ContextTokens,GeneratedTokens\n";
+  ExpectUsageError(sim(Write("empty.csv", header)), {"empty.csv", "no requests"});
+  ExpectUsageError(sim(Write("neg.csv", header + "2023-11-16 18:15:46.0000000,-3,10\n")),
+                   {"neg.csv", "2"});
+  std::string back = header + "2023-11-16 18:15:46.0000000,30,10\n" +
+                     "2023-11-16 18:15:45.0000000,30,10\n";
+  ExpectUsageError(sim(Write("back.csv", back)), {"back.csv", "backwards", "3"});
+  std::string bad = header + "2023-11-16 18:15:46.0000000,30,10\n" + "garbage line\n" +
+                    "2023-11-16 18:15:47.0000000,30,10\n";
+  ExpectUsageError(sim(Write("bad.csv", bad)), {"bad.csv", "3"});
+  RunResult ok = sim(Write("bad2.csv", bad), {"--skip-bad-lines", "--json"});
+  ASSERT_EQ(ok.status, 0) << ok;
+  Json j = Json::parse(ok.out);
+  EXPECT_EQ(j["skipped_lines"].get<int>(), 1);
+  EXPECT_EQ(j["requests_completed"].get<int>(), 2);
+  ExpectUsageError(sim((dir_ / "missing.csv").string()), {"missing.csv"});
+  // No partial output file is left behind when the run fails.
+  std::string rows = (dir_ / "rows.csv").string();
+  ExpectUsageError(sim(Write("back2.csv", back), {"--requests-out", rows}), {"backwards"});
+  EXPECT_FALSE(std::filesystem::exists(rows));
+}
+
+}  // namespace
+}  // namespace disagg::cli
