@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <functional>
 #include <nlopt.hpp>
-#include <cstdlib>
 #include <set>
 #include <tuple>
 
@@ -38,7 +38,8 @@ void Set(Calibration& c, const CalibrationParam& p, double v) { c.*p.field = v *
 
 double RoundSignificant(double v, int digits) {
   if (v == 0 || !std::isfinite(v)) return v;
-  double scale = std::pow(10.0, digits - 1 - static_cast<int>(std::floor(std::log10(std::fabs(v)))));
+  double scale =
+      std::pow(10.0, digits - 1 - static_cast<int>(std::floor(std::log10(std::fabs(v)))));
   return std::round(v * scale) / scale;
 }
 
@@ -53,11 +54,11 @@ Free MakeFree(std::string_view key) {
   // Where plausible values lie; the optimiser may leave this box, not the
   // legal bounds.
   static const std::map<std::string_view, std::pair<double, double>> boxes = {
-      {"gemm_eff_bf16", {0.3, 0.95}},      {"gemm_eff_fp8", {0.3, 0.95}},
-      {"gemm_eff_fp4", {0.3, 0.95}},       {"mem_eff", {0.6, 0.95}},
-      {"kernel_overhead_us", {1, 20}},     {"attn_prefill_eff", {0.2, 0.9}},
+      {"gemm_eff_bf16", {0.3, 0.95}},       {"gemm_eff_fp8", {0.3, 0.95}},
+      {"gemm_eff_fp4", {0.3, 0.95}},        {"mem_eff", {0.6, 0.95}},
+      {"kernel_overhead_us", {1, 20}},      {"attn_prefill_eff", {0.2, 0.9}},
       {"attn_len_half_tokens", {16, 4096}}, {"attn_decode_eff", {0.4, 1.0}},
-      {"comm_bw_eff", {0.3, 0.95}},        {"comm_latency_factor", {0.05, 2}},
+      {"comm_bw_eff", {0.3, 0.95}},         {"comm_latency_factor", {0.05, 2}},
       {"moe_imbalance", {1, 2.5}},
   };
   const CalibrationParam& p = Param(key);
@@ -178,8 +179,8 @@ bool StartsWith(std::string_view s, std::string_view prefix) { return s.starts_w
 std::string Factor(double f) { return fmt::format("x{:.2f}", f); }
 
 int OpRank(const std::string& family) {
-  static const char* order[] = {"GEMM",      "decode attention", "context attention",
-                                "all-reduce", "MoE",              "HBM"};
+  static const char* order[] = {
+      "GEMM", "decode attention", "context attention", "all-reduce", "MoE", "HBM"};
   for (int i = 0; i < 6; ++i) {
     if (StartsWith(family, order[i])) return i;
   }
@@ -198,8 +199,8 @@ Result<KernelFit> FitKernels(const SystemSpec& system, const std::vector<KernelR
   KernelSelection sel = SelectKernelRows(system, all, o.mem_eff_from_stream);
   fit.excluded = sel.excluded;
   if (sel.rows.empty()) {
-    return Fail("no kernel rows for system '{}' that its GPU can run ({} rows given)",
-                system.name, all.size());
+    return Fail("no kernel rows for system '{}' that its GPU can run ({} rows given)", system.name,
+                all.size());
   }
   std::vector<Item> items;
   for (const SelectedRow& s : sel.rows) {
@@ -244,7 +245,7 @@ Result<KernelFit> FitKernels(const SystemSpec& system, const std::vector<KernelR
   for (const auto& it : items) {
     if (it.fitted && it.row->op == KernelOp::kHbmStream) {
       streams.push_back(it.row->measured);
-      stream_sources.insert("[" + it.row->source + "]");
+      stream_sources.insert(fmt::format("[{}]", it.row->source));
     }
   }
   double stream_bw = 0;
@@ -267,9 +268,8 @@ Result<KernelFit> FitKernels(const SystemSpec& system, const std::vector<KernelR
   const bool has_decode = !rows_a.empty() && any_fitted([](const Item& it) {
     return it.row->op == KernelOp::kDecodeAttention;
   });
-  const bool has_context = any_fitted([](const Item& it) {
-    return it.row->op == KernelOp::kContextAttention;
-  });
+  const bool has_context =
+      any_fitted([](const Item& it) { return it.row->op == KernelOp::kContextAttention; });
   if (streams.empty() && (!free_a.empty() || has_decode)) free_a.push_back(MakeFree("mem_eff"));
   if (!rows_a.empty()) free_a.push_back(MakeFree("kernel_overhead_us"));
   if (has_context) {
@@ -284,9 +284,8 @@ Result<KernelFit> FitKernels(const SystemSpec& system, const std::vector<KernelR
   if (!rows_c.empty()) free_c.push_back(MakeFree("moe_imbalance"));
 
   // Stages A and C for each tile height; B once.
-  const bool tiles_matter = any_fitted([](const Item& it) {
-    return it.row->op == KernelOp::kGemm || it.row->op == KernelOp::kMoe;
-  });
+  const bool tiles_matter = any_fitted(
+      [](const Item& it) { return it.row->op == KernelOp::kGemm || it.row->op == KernelOp::kMoe; });
   std::vector<double> tiles = tiles_matter ? o.tile_rows : std::vector<double>{};
   if (tiles.empty()) tiles = {work.calibration.gemm_tile_rows};
   const Calibration start = work.calibration;
@@ -355,7 +354,8 @@ Result<KernelFit> FitKernels(const SystemSpec& system, const std::vector<KernelR
   std::vector<std::string> families;
   for (const auto& [name, p] : pairs) families.push_back(name);
   std::stable_sort(families.begin(), families.end(), [&](const auto& a, const auto& b) {
-    return std::tuple{OpRank(a), !family_fitted[a], a} < std::tuple{OpRank(b), !family_fitted[b], b};
+    return std::tuple{OpRank(a), !family_fitted[a], a} <
+           std::tuple{OpRank(b), !family_fitted[b], b};
   });
   std::map<std::string, std::pair<FamilyError, FamilyError>> spread;
   for (const auto& name : families) {
@@ -369,11 +369,13 @@ Result<KernelFit> FitKernels(const SystemSpec& system, const std::vector<KernelR
 
   // Parameters and their source strings.
   auto algorithm_for = [&](size_t params) {
-    return params >= 2 ? fmt::format("NLopt LN_BOBYQA from {} deterministic starts, least squares "
-                                     "of log(predicted/measured)",
-                                     o.starts)
-                       : std::string("grid scan of the legal range, then NLopt LN_NELDERMEAD, "
-                                     "least squares of log(predicted/measured)");
+    return params >= 2 ? fmt::format(
+                             "NLopt LN_BOBYQA from {} deterministic starts, least squares "
+                             "of log(predicted/measured)",
+                             o.starts)
+                       : std::string(
+                             "grid scan of the legal range, then NLopt LN_NELDERMEAD, "
+                             "least squares of log(predicted/measured)");
   };
   const std::string algorithm = algorithm_for(2);
   fit.method = fmt::format(
@@ -387,14 +389,15 @@ Result<KernelFit> FitKernels(const SystemSpec& system, const std::vector<KernelR
       if (!family_pred(name)) continue;
       std::set<std::string> sources;
       for (const auto& it : items) {
-        if (it.family == name) sources.insert("[" + it.row->source + "]");
+        if (it.family == name) sources.insert(fmt::format("[{}]", it.row->source));
       }
       const auto& [b, a] = spread[name];
-      parts.push_back(fmt::format("{}{} {}: {} rows, median {}, max {}, {:.0f}% within 1.5x "
-                                  "(before {}, {}, {:.0f}%)",
-                                  name, family_fitted[name] ? "" : " (held out)",
-                                  fmt::join(sources, ""), a.rows, Factor(a.median), Factor(a.max),
-                                  100 * a.within, Factor(b.median), Factor(b.max), 100 * b.within));
+      parts.push_back(
+          fmt::format("{}{} {}: {} rows, median {}, max {}, {:.0f}% within 1.5x "
+                      "(before {}, {}, {:.0f}%)",
+                      name, family_fitted[name] ? "" : " (held out)", fmt::join(sources, ""),
+                      a.rows, Factor(a.median), Factor(a.max), 100 * a.within, Factor(b.median),
+                      Factor(b.max), 100 * b.within));
     }
     return fmt::format("{}", fmt::join(parts, "; "));
   };
@@ -435,9 +438,9 @@ Result<KernelFit> FitKernels(const SystemSpec& system, const std::vector<KernelR
     return fmt::format("{}", fmt::join(keys, ", "));
   };
   static constexpr std::string_view kKernelKeys[] = {
-      "gemm_eff_bf16",      "gemm_eff_fp8",     "gemm_eff_fp4",         "gemm_tile_rows",
-      "mem_eff",            "kernel_overhead_us", "attn_prefill_eff",   "attn_len_half_tokens",
-      "attn_decode_eff",    "comm_bw_eff",      "comm_latency_factor",  "moe_imbalance"};
+      "gemm_eff_bf16",   "gemm_eff_fp8",       "gemm_eff_fp4",        "gemm_tile_rows",
+      "mem_eff",         "kernel_overhead_us", "attn_prefill_eff",    "attn_len_half_tokens",
+      "attn_decode_eff", "comm_bw_eff",        "comm_latency_factor", "moe_imbalance"};
   const std::string tool = fmt::format("disagg calibrate --kernels {}", o.origin);
   for (std::string_view key : kKernelKeys) {
     const CalibrationParam& p = Param(key);
@@ -451,8 +454,9 @@ Result<KernelFit> FitKernels(const SystemSpec& system, const std::vector<KernelR
       const std::vector<Free>& group = in(free_a) ? free_a : in(free_b) ? free_b : free_c;
       std::string note;
       if (key == "attn_prefill_eff" || key == "attn_len_half_tokens") {
-        note = " The model charges attention math at the bf16 rate whatever the KV format, so "
-               "rows with an fp8 KV cache (run as FP8 FMHA) are held out.";
+        note =
+            " The model charges attention math at the bf16 rate whatever the KV format, so "
+            "rows with an fp8 KV cache (run as FP8 FMHA) are held out.";
       } else if (key == "moe_imbalance") {
         note = pf.after > 1.3
                    ? " The rows use balanced routing, so this is not routing skew: large-token "
@@ -461,11 +465,11 @@ Result<KernelFit> FitKernels(const SystemSpec& system, const std::vector<KernelR
                    : " The rows use balanced routing, so a value near 1 is expected: per-expert "
                      "tile padding accounts for them.";
       }
-      source = fmt::format("Fitted by `{}` ({}; jointly: {}; gemm_tile_rows {}) on {}'s rows. {}. "
-                           "Previous value {:.4g}.{}",
-                           tool, algorithm_for(group.size()), keys_of(group),
-                           work.calibration.gemm_tile_rows,
-                           system.name, describe(family_pred_for(key)), pf.before, note);
+      source = fmt::format(
+          "Fitted by `{}` ({}; jointly: {}; gemm_tile_rows {}) on {}'s rows. {}. "
+          "Previous value {:.4g}.{}",
+          tool, algorithm_for(group.size()), keys_of(group), work.calibration.gemm_tile_rows,
+          system.name, describe(family_pred_for(key)), pf.before, note);
     } else if (key == "gemm_tile_rows" && tiles_matter) {
       pf.how = fmt::format("grid {}", fmt::join(o.tile_rows, "/"));
       source = fmt::format(
@@ -478,8 +482,8 @@ Result<KernelFit> FitKernels(const SystemSpec& system, const std::vector<KernelR
       source = fmt::format(
           "Measured HBM streaming bandwidth {:.3g} TB/s {} of the {:.3g} TB/s spec = {:.4g}; held "
           "fixed in the kernel fit (`{}`). {}.",
-          stream_bw / 1e12, fmt::join(stream_sources, ""), system.gpu.hbm_bw / 1e12, pf.after,
-          tool, describe(family_pred_for(key)));
+          stream_bw / 1e12, fmt::join(stream_sources, ""), system.gpu.hbm_bw / 1e12, pf.after, tool,
+          describe(family_pred_for(key)));
     } else if (key.starts_with("gemm_eff_")) {
       DType t = key.ends_with("bf16")  ? DType::kBf16
                 : key.ends_with("fp8") ? DType::kFp8

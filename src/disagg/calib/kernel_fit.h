@@ -55,8 +55,8 @@ struct RowResult {
 
 struct KernelFit {
   std::string system;
-  hardware::Calibration before, after;  // after.sources: how each value was found
-  std::vector<ParamFit> params;         // the kernel parameters, in a fixed order
+  hardware::Calibration before, after;                   // after.sources: how each value was found
+  std::vector<ParamFit> params;                          // the kernel parameters, in a fixed order
   std::vector<FamilyError> before_errors, after_errors;  // same families, same order
   std::vector<RowResult> rows;
   std::map<std::string, int> excluded;  // this system's rows not compared, by reason

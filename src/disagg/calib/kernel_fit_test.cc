@@ -168,8 +168,7 @@ TEST(KernelFit, StreamFixesMemEffAndOtherImplementationsAreHeldOut) {
                        GemmShape{8192, 8192, 8192, DType::kFp8, "FP8", GemmLibrary::kVendorBlas});
   blas.measured = 3e-3;
   rows.push_back(blas);
-  KernelRow nccl =
-      Row(KernelOp::kAllReduce, AllReduceShape{8, 16384, AllReduceImpl::kNccl});
+  KernelRow nccl = Row(KernelOp::kAllReduce, AllReduceShape{8, 16384, AllReduceImpl::kNccl});
   nccl.measured = 1e-3;
   rows.push_back(nccl);
 
@@ -205,8 +204,8 @@ TEST(KernelFit, MoeRowsKeepTheFastestKernelPerShape) {
   SystemSpec truth = system;
   truth.calibration = Truth(system.calibration);
   std::vector<KernelRow> rows = SyntheticRows(truth);
-  KernelRow slow = Row(KernelOp::kMoe, MoeShape{1024, 7168, 2048, 256, 8, 8, 1, DType::kFp8,
-                                                "x", "slow kernel"});
+  KernelRow slow = Row(KernelOp::kMoe,
+                       MoeShape{1024, 7168, 2048, 256, 8, 8, 1, DType::kFp8, "x", "slow kernel"});
   slow.measured = 1.0;  // far slower than the synthetic kernel at the same shape
   rows.push_back(slow);
   KernelFitOptions o;

@@ -139,8 +139,8 @@ KernelSelection SelectKernelRows(const SystemSpec& system, const std::vector<Ker
       continue;
     }
     if (const auto* m = std::get_if<MoeShape>(&r.shape)) {
-      auto key = std::tuple{m->tokens, m->hidden, m->inter, m->experts, m->top_k, m->ep, m->tp,
-                            static_cast<int>(m->compute)};
+      auto key = std::tuple{m->tokens, m->hidden, m->inter, m->experts,
+                            m->top_k,  m->ep,     m->tp,    static_cast<int>(m->compute)};
       auto [it, added] = moe_best.emplace(key, &r);
       if (!added) {
         ++sel.excluded["MoE: a slower kernel at a shape with a faster one (the fastest is kept)"];

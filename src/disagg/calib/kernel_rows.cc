@@ -112,8 +112,9 @@ Parsed ParseAttention(const MeasurementRow& r, KernelRow row) {
   bool decode = StartsWith(r.model, "decode attention");
   bool context = StartsWith(r.model, "prefill attention");
   if (!decode && !context) {
-    return Skip("attention: a TFLOPS or bandwidth summary without batch and length (FlashAttention, "
-                "FlashMLA)");
+    return Skip(
+        "attention: a TFLOPS or bandwidth summary without batch and length (FlashAttention, "
+        "FlashMLA)");
   }
   auto heads = AttentionHeads(r.model);
   auto head_dim = NumberAfter(r.model, "head_dim ");
@@ -212,8 +213,9 @@ Parsed ParseMoe(const MeasurementRow& r, KernelRow row) {
   auto seconds = LatencySeconds(r);
   if (!hidden || !inter || !top_k || !std::regex_search(r.model, m, experts) || !tokens || !tp ||
       !ep || !compute || !seconds) {
-    return Skip("MoE: hidden, inter, experts, top-k, tokens, moe_tp/moe_ep, dtype or latency not "
-                "stated");
+    return Skip(
+        "MoE: hidden, inter, experts, top-k, tokens, moe_tp/moe_ep, dtype or latency not "
+        "stated");
   }
   s.hidden = *hidden;
   s.inter = *inter;
@@ -224,7 +226,8 @@ Parsed ParseMoe(const MeasurementRow& r, KernelRow row) {
   s.ep = static_cast<int>(*ep);
   s.compute = *compute;
   s.quant = word;
-  if (size_t at = r.model.find("kernel "); at != std::string::npos) s.kernel = r.model.substr(at + 7);
+  if (size_t at = r.model.find("kernel "); at != std::string::npos)
+    s.kernel = r.model.substr(at + 7);
   if (s.tp < 1 || s.ep < 1 || s.experts < s.ep || s.top_k < 1 || s.tokens <= 0) {
     return Skip("MoE: inconsistent shape");
   }
@@ -279,9 +282,10 @@ Parsed ParseHbm(const MeasurementRow& r, KernelRow row) {
 Parsed ParseRow(const MeasurementRow& r) {
   auto system = CatalogSystemFor(r.hardware);
   if (!system) {
-    return Skip(fmt::format("hardware '{}' is not a catalog system with kernel tables (h100_sxm, "
-                            "h200_sxm, b200_sxm, gb200)",
-                            r.hardware));
+    return Skip(
+        fmt::format("hardware '{}' is not a catalog system with kernel tables (h100_sxm, "
+                    "h200_sxm, b200_sxm, gb200)",
+                    r.hardware));
   }
   KernelRow row;
   row.system = *system;
@@ -338,8 +342,8 @@ std::string KernelRow::Label() const {
                          a.impl == AllReduceImpl::kNccl ? "NCCL" : "TRT-LLM", a.gpus, a.bytes);
     }
     std::string operator()(const MoeShape& m) const {
-      return fmt::format("{} MoE {} {} ep{} tp{} tokens {}", r.source, m.quant, m.kernel, m.ep, m.tp,
-                         m.tokens);
+      return fmt::format("{} MoE {} {} ep{} tp{} tokens {}", r.source, m.quant, m.kernel, m.ep,
+                         m.tp, m.tokens);
     }
     std::string operator()(const HbmStreamShape& h) const {
       return fmt::format("{} HBM {}", r.source, h.kernel);
@@ -369,8 +373,8 @@ std::optional<std::string> CatalogSystemFor(std::string_view hardware) {
   // A slash outside parentheses names two GPUs ("H800 SXM5 / B200").
   if (Contains(h.substr(0, h.find('(')), "/")) return std::nullopt;
   auto token = [&](std::string_view t) {
-    return h.starts_with(t) && (h.size() == t.size() || !std::isalnum(static_cast<unsigned char>(
-                                                              h[t.size()])));
+    return h.starts_with(t) &&
+           (h.size() == t.size() || !std::isalnum(static_cast<unsigned char>(h[t.size()])));
   };
   if (token("gb200")) return "gb200";
   if (token("b200")) return "b200_sxm";

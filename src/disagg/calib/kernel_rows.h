@@ -93,8 +93,8 @@ struct KernelRow {
 struct KernelRowSet {
   std::string origin;
   std::vector<KernelRow> rows;
-  int total = 0;             // data rows read
-  int other_categories = 0;  // rows not in a KERNEL-* category
+  int total = 0;                       // data rows read
+  int other_categories = 0;            // rows not in a KERNEL-* category
   std::map<std::string, int> skipped;  // reason -> KERNEL-* rows skipped for it
 
   // Catalog systems with at least one row, sorted.

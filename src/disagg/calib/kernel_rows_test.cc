@@ -86,7 +86,7 @@ TEST(KernelRows, ParsesEveryOpFamily) {
 
   const auto& ctx = std::get<ContextAttentionShape>(set.rows[3].shape);
   EXPECT_EQ(set.rows[3].system, "gb200");
-  EXPECT_EQ(ctx.q_heads, 8);  // Llama-70B: 64 query heads / TP8
+  EXPECT_EQ(ctx.q_heads, 8);   // Llama-70B: 64 query heads / TP8
   EXPECT_EQ(ctx.kv_heads, 1);  // 8 KV heads / TP8
   EXPECT_EQ(ctx.seq, 2048);
   EXPECT_EQ(ctx.batch, 8);
@@ -121,8 +121,7 @@ TEST(KernelRows, ParsesEveryOpFamily) {
   EXPECT_EQ(set.rows[8].op, KernelOp::kHbmStream);
   EXPECT_DOUBLE_EQ(set.rows[8].measured, 2.97e12);  // Triad
   EXPECT_DOUBLE_EQ(set.rows[9].measured, 7.35e12);
-  EXPECT_EQ((std::vector<std::string>{"b200_sxm", "gb200", "h100_sxm", "h200_sxm"}),
-            set.Systems());
+  EXPECT_EQ((std::vector<std::string>{"b200_sxm", "gb200", "h100_sxm", "h200_sxm"}), set.Systems());
 }
 
 TEST(KernelRows, CountsSkippedRowsByReason) {

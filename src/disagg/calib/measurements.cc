@@ -11,10 +11,10 @@ namespace disagg::calib {
 namespace {
 
 // Columns the kernel and step parsers read; `osl` and `notes` are optional.
-constexpr std::string_view kRequired[] = {"category", "source",      "model",
-                                          "hardware", "precision",   "parallelism",
-                                          "isl",      "concurrency_or_rate", "metric",
-                                          "value"};
+constexpr std::string_view kRequired[] = {
+    "category",  "source",      "model", "hardware",
+    "precision", "parallelism", "isl",   "concurrency_or_rate",
+    "metric",    "value"};
 
 bool IsAlnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
 
@@ -48,10 +48,11 @@ Result<std::vector<MeasurementRow>> ParseMeasurements(std::istream& in, const st
     if (!h.Find(col)) missing += fmt::format("{}{}", missing.empty() ? "" : ", ", col);
   }
   if (!missing.empty()) {
-    return Fail("{}: missing column(s) {} (a measurement file has the columns category, source, "
-                "model, hardware, precision, parallelism, isl, osl, concurrency_or_rate, metric, "
-                "value, notes)",
-                origin, missing);
+    return Fail(
+        "{}: missing column(s) {} (a measurement file has the columns category, source, "
+        "model, hardware, precision, parallelism, isl, osl, concurrency_or_rate, metric, "
+        "value, notes)",
+        origin, missing);
   }
   std::vector<MeasurementRow> rows;
   while (true) {

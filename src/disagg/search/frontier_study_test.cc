@@ -83,9 +83,11 @@ TEST(FrontierStudy, GainDependsOnTraffic) {
   double prefill_heavy = MeanRatio(Study("deepseek-r1", sys, "fp4", 16384, 2048));
   double decode_heavy = MeanRatio(Study("deepseek-r1", sys, "fp4", 1024, 32768));
   std::printf("mean ratio: 16384/2048 %.2f, 1024/32768 %.2f\n", prefill_heavy, decode_heavy);
-  EXPECT_GT(prefill_heavy, 1.3);
-  EXPECT_LT(decode_heavy, 1.2);
-  EXPECT_GT(prefill_heavy, decode_heavy + 0.25);
+  // "Clearly" and "much less": a gain of more than 1.5x against one of less
+  // than 1.3x, and at least 1.5 times apart.
+  EXPECT_GT(prefill_heavy, 1.5);
+  EXPECT_LT(decode_heavy, 1.3);
+  EXPECT_GT(prefill_heavy, 1.5 * decode_heavy);
 }
 
 // Mean ctx:gen ratio of the lowest- and highest-interactivity quarters of a
@@ -136,7 +138,10 @@ TEST(FrontierStudy, ChunkedPipelineCutsLongPromptLatency) {
   std::printf("FTL %.1f s -> %.2f s (%.1fx); throughput/GPU ratio %.2f\n", whole.latency,
               best.latency, whole.latency / best.latency, tput32 / tput1);
   EXPECT_GT(whole.latency / best.latency, 10);
-  EXPECT_GT(tput32 / tput1, 0.8);
+  // "Within about 20%": 61 layers on 32 stages leave the busiest stage 2
+  // layers against a mean of 1.91 (4.7% lost), and every chunk pays its own
+  // kernel and step overheads, so we hold the loss to 25%.
+  EXPECT_GT(tput32 / tput1, 0.75);
   EXPECT_LT(tput32 / tput1, 1.25);
 }
 
