@@ -17,17 +17,21 @@ $(BUILD)/CMakeCache.txt: | deps
 configure: $(BUILD)/CMakeCache.txt
 
 build: deps configure
-	@cmake --build $(BUILD) -j$(JOBS)
+	@cmake --build $(BUILD) -j$(JOBS) -- --no-print-directory
 
+# The study's default: DeepSeek-R1 on GB200 NVL72, FP4, ISL 16384 / OSL 2048.
 run: build
-	$(DISAGG) estimate --model llama-3.1-70b --system h200_sxm --precision fp8 \
-	  --isl 4096 --osl 512 --tp 4 --batch 64 --phase decode
+	@mkdir -p out
+	$(DISAGG) frontier --model deepseek-r1 --system gb200 --precision fp4 \
+	  --isl 16384 --osl 2048 --plot out/frontier.svg --csv out/frontier.csv
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
 bench: build
 	$(BUILD)/disagg_bench
+	@echo "default study, timed:" && time $(DISAGG) frontier --model deepseek-r1 --system gb200 \
+	  --precision fp4 --isl 16384 --osl 2048 --json > /dev/null
 
 format:
 	@clang-format -i $$(find src bench -name '*.h' -o -name '*.cc')

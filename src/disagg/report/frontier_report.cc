@@ -231,12 +231,12 @@ std::string FrontierText(const search::FrontierResult& r, const FrontierContext&
       if (dis) {
         row.push_back(fmt::format("{} x {} b{}{}", p.counts.prefill, p.prefill.mapping.Label(),
                                   p.prefill.batch,
-                                  p.prefill.mapping.pp > 1
+                                  p.prefill.chunk > 0 && p.prefill.chunk < c.isl
                                       ? fmt::format(" chunk {:.0f}", p.prefill.chunk)
                                       : ""));
         row.push_back(fmt::format("{} x {} b{}", p.counts.decode, p.decode.mapping.Label(),
                                   p.decode.batch));
-        row.push_back(fmt::format("{:.2f}", p.ctx_gen_ratio));
+        row.push_back(Sig3(p.ctx_gen_ratio));
         row.push_back(ByteRate(p.kv_egress_bytes_per_s_per_gpu));
         row.push_back(ByteRate(p.kv_ingress_bytes_per_s_per_gpu));
       } else {
