@@ -171,6 +171,30 @@ TEST_F(CliTest, SimulateBadDeployments) {
                    {"exactly one workload"});
 }
 
+TEST_F(CliTest, SimulateLengthDistributions) {
+  RunResult r = RunWith(*this, SimBase(),
+                        {"--mode", "colocated", "--rate", "5", "--isl", "100-3000", "--osl",
+                         "10-200", "--requests", "200", "--json"});
+  ASSERT_EQ(r.status, 0) << r;
+  EXPECT_EQ(Json::parse(r.out)["requests_completed"].get<int>(), 200);
+  // An empirical sample from a (hand-written) trace: every request is one of
+  // its two shapes, so the mean end-to-end time lies between theirs.
+  std::string header = "TIMESTAMP,ContextTokens,GeneratedTokens\n";
+  std::string trace = Write("lengths.csv", header + "2023-11-16 18:15:46.0000000,100,10\n" +
+                                               "2023-11-16 18:15:47.0000000,2000,50\n");
+  r = RunWith(*this, SimBase(),
+              {"--mode", "colocated", "--rate", "2", "--lengths-from", trace, "--requests", "100",
+               "--json"});
+  ASSERT_EQ(r.status, 0) << r;
+  ExpectUsageError(RunWith(*this, SimBase(),
+                           {"--mode", "colocated", "--rate", "2", "--isl", "3000-100", "--osl",
+                            "10"}),
+                   {"--isl", "3000-100"});
+  ExpectUsageError(RunWith(*this, SimBase(),
+                           {"--mode", "colocated", "--rate", "2", "--isl", "0", "--osl", "10"}),
+                   {"--isl", "at least 1"});
+}
+
 TEST_F(CliTest, SimulateBadTraces) {
   auto sim = [&](const std::string& trace, std::initializer_list<std::string> more = {}) {
     std::vector<std::string> args = SimBase();

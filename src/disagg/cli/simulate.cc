@@ -1,4 +1,5 @@
 // `disagg simulate`: one deployment under a workload, request by request.
+#include <charconv>
 #include <cstdio>
 #include <limits>
 #include <string>
@@ -27,7 +28,8 @@ struct SimulateFlags {
   std::string frontier_mode = "disaggregated";
   // Workload.
   double rate = 0;
-  int isl = 0, osl = 0;
+  std::string isl, osl;
+  std::string lengths_from;
   std::string arrival = "poisson";
   double cv = 1;
   int64_t concurrency = 0;
@@ -44,6 +46,43 @@ struct SimulateFlags {
   bool json = false;
 };
 
+// "N" (fixed) or "MIN-MAX" (uniform); both ends at least 1.
+std::pair<int64_t, int64_t> LengthRange(const std::string& text, const char* flag) {
+  auto number = [&](std::string_view s) {
+    int64_t v = 0;
+    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || ptr != s.data() + s.size() || s.empty()) {
+      DieF("{}: expected a token count N or a range MIN-MAX, got '{}'", flag, text);
+    }
+    if (v < 1) DieF("{}: lengths must be at least 1, got '{}'", flag, text);
+    return v;
+  };
+  size_t dash = text.find('-', 1);
+  if (dash == std::string::npos) {
+    int64_t v = number(text);
+    return {v, v};
+  }
+  auto lo = number(std::string_view(text).substr(0, dash));
+  auto hi = number(std::string_view(text).substr(dash + 1));
+  if (hi < lo) DieF("{}: range '{}' has its maximum below its minimum", flag, text);
+  return {lo, hi};
+}
+
+// (isl, osl) pairs of up to `limit` requests of a trace, for sampling.
+std::vector<std::pair<int64_t, int64_t>> TraceLengths(const std::string& path, int64_t limit) {
+  sim::TraceOptions o;
+  o.max_requests = limit;
+  auto source = Unwrap(sim::OpenTrace(path, o));
+  std::vector<std::pair<int64_t, int64_t>> sample;
+  while (true) {
+    auto next = source->Next();
+    if (!next) Die(next.error());
+    if (!next->has_value()) break;
+    sample.push_back({(*next)->isl, (*next)->osl});
+  }
+  return sample;
+}
+
 double Duration(const std::string& text, const char* flag, double fallback) {
   if (text.empty()) return fallback;
   return Unwrap(ParseDuration(text, flag));
@@ -53,7 +92,7 @@ void RunSimulate(const SimulateFlags& f) {
   // The frontier file's inputs fill in the specs the command line leaves out.
   SpecFlags spec = f.spec;
   Json frontier;
-  int isl = f.isl, osl = f.osl;
+  std::string isl = f.isl, osl = f.osl;
   if (!f.from_frontier.empty()) {
     frontier = Unwrap(LoadJsonFile(f.from_frontier));
     const Json* in = frontier.contains("inputs") ? &frontier["inputs"] : nullptr;
@@ -67,8 +106,12 @@ void RunSimulate(const SimulateFlags& f) {
     if (in != nullptr && in->contains("precision") && f.spec.precision == "fp8") {
       spec.precision = get("precision");
     }
-    if (in != nullptr && isl == 0 && in->contains("isl")) isl = (*in)["isl"].get<int>();
-    if (in != nullptr && osl == 0 && in->contains("osl")) osl = (*in)["osl"].get<int>();
+    if (in != nullptr && isl.empty() && in->contains("isl")) {
+      isl = std::to_string(static_cast<int64_t>((*in)["isl"].get<double>()));
+    }
+    if (in != nullptr && osl.empty() && in->contains("osl")) {
+      osl = std::to_string(static_cast<int64_t>((*in)["osl"].get<double>()));
+    }
   }
   if (spec.model.empty()) DieF("--model: required");
   if (spec.system.empty()) DieF("--system: required");
@@ -116,11 +159,22 @@ void RunSimulate(const SimulateFlags& f) {
     DieF("choose exactly one workload: --rate R (open loop), --concurrency N (closed loop) or "
          "--trace FILE");
   }
-  if (f.trace.empty()) {
-    RequirePositive(isl, "--isl");
-    RequirePositive(osl, "--osl");
-    lengths = sim::FixedLengths(isl, osl);
-    c.prompt_hint = isl;
+  if (f.trace.empty() && !f.lengths_from.empty()) {
+    if (!isl.empty() || !osl.empty()) DieF("--lengths-from: replaces --isl and --osl; give one");
+    auto sample = TraceLengths(f.lengths_from, 1000000);
+    int64_t longest = 0;
+    for (auto [i, o] : sample) longest = std::max(longest, i);
+    c.prompt_hint = static_cast<double>(longest);
+    lengths = sim::EmpiricalLengths(std::move(sample));
+  } else if (f.trace.empty()) {
+    if (isl.empty()) DieF("--isl: required (N or MIN-MAX), or --lengths-from TRACE");
+    if (osl.empty()) DieF("--osl: required (N or MIN-MAX), or --lengths-from TRACE");
+    auto [isl_lo, isl_hi] = LengthRange(isl, "--isl");
+    auto [osl_lo, osl_hi] = LengthRange(osl, "--osl");
+    lengths = isl_lo == isl_hi && osl_lo == osl_hi
+                  ? sim::FixedLengths(isl_lo, osl_lo)
+                  : sim::UniformLengths(isl_lo, isl_hi, osl_lo, osl_hi);
+    c.prompt_hint = static_cast<double>(isl_hi);
   }
   if (f.requests < 0) DieF("--requests: must not be negative, got {}", f.requests);
   if (f.rate > 0) {
@@ -209,8 +263,10 @@ void AddSimulateCommand(CLI::App& app) {
   cmd->add_option("--frontier-mode", f->frontier_mode, "disaggregated or colocated")
       ->capture_default_str();
   cmd->add_option("--rate", f->rate, "open loop: requests/s");
-  cmd->add_option("--isl", f->isl, "input tokens per request");
-  cmd->add_option("--osl", f->osl, "output tokens per request");
+  cmd->add_option("--isl", f->isl, "input tokens per request: N, or MIN-MAX for uniform lengths");
+  cmd->add_option("--osl", f->osl, "output tokens per request: N, or MIN-MAX");
+  cmd->add_option("--lengths-from", f->lengths_from,
+                  "draw (ISL, OSL) pairs from a trace's requests (empirical distribution)");
   cmd->add_option("--arrival", f->arrival, "poisson, gamma or uniform")->capture_default_str();
   cmd->add_option("--cv", f->cv, "gamma arrivals: coefficient of variation")->capture_default_str();
   cmd->add_option("--concurrency", f->concurrency, "closed loop: concurrent clients");
