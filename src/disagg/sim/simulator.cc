@@ -100,6 +100,7 @@ class Engine {
   int64_t good_ = 0;
   double window_tokens_ = 0;
   bool fast_forward_ = false;
+  bool open_loop_colocated_ = false;
   double next_sample_ = 0;
   double first_measured_ = -1;
   int64_t interval_arrivals_ = 0, interval_done_ = 0;
@@ -149,8 +150,16 @@ void Engine::Admit(int64_t slot) {
 
 double Engine::LookaheadBudget() const {
   double until = c_.max_time;
-  if (!source_done_) until = std::min(until, pending_.arrival);
-  if (c_.timeline_out != nullptr) until = std::min(until, next_sample_);
+  if (open_loop_colocated_) {
+    // Other instances' steps cannot reach this one: only the next arrival
+    // (or a timeline sample) can.
+    if (!source_done_) until = std::min(until, pending_.arrival);
+    if (c_.timeline_out != nullptr) until = std::min(until, next_sample_);
+  } else if (!q_.empty()) {
+    // Any queued event might hand this instance work (a finish elsewhere
+    // sends a closed-loop client's next request, a transfer delivers a cache).
+    until = std::min(until, q_.top().time);
+  }
   return until - q_.now();
 }
 
@@ -417,9 +426,12 @@ Result<SimResult> Engine::Run() {
     next_sample_ = c_.timeline_interval;
     q_.Push(next_sample_, kSample);
   }
-  // Fast-forwarding is exact when nothing but the next arrival can reach an
-  // instance: co-located, open loop, routing that ignores per-step load.
-  fast_forward_ = c_.fast_forward && !disagg() && c_.concurrency == 0 && c_.router != RouterPolicy::kLeastKv;
+  // Fast-forwarding stops before the next event that could reach an
+  // instance. In an open-loop co-located run with routing that ignores
+  // per-step load that is the next arrival; otherwise the next event.
+  fast_forward_ = c_.fast_forward;
+  open_loop_colocated_ =
+      !disagg() && c_.concurrency == 0 && c_.router != RouterPolicy::kLeastKv;
   // Workload.
   if (c_.concurrency > 0) {
     source_done_ = true;  // clients create requests as they go

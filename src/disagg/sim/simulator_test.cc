@@ -258,6 +258,7 @@ TEST(SimulatorSpeed, FastForwardIsExact) {
   };
   auto [slow, slow_rows] = run(false);
   auto [fast, fast_rows] = run(true);
+  EXPECT_LT(fast.elapsed_wall_s, slow.elapsed_wall_s * 2 + 0.05);
   EXPECT_LT(fast.events, slow.events + 1);  // counted the same way
   EXPECT_EQ(fast.requests_completed, slow.requests_completed);
   EXPECT_NEAR(fast.ttl.mean, slow.ttl.mean, 1e-9 * slow.ttl.mean);
@@ -270,6 +271,42 @@ TEST(SimulatorSpeed, FastForwardIsExact) {
   int differing = 0;
   while (std::getline(a, la) && std::getline(b, lb)) differing += la != lb;
   EXPECT_LE(differing, 2);  // a last-digit rounding flip at most
+}
+
+TEST(SimulatorSpeed, FastForwardIsExactInClosedLoopAndDisaggregated) {
+  auto run = [](bool fast, bool disagg) {
+    SimConfig c = Base("llama-3.1-8b", "h100_sxm");
+    if (disagg) {
+      c.deployment.disaggregated = true;
+      c.deployment.prefill = PoolSpec{perf::Mapping{1, 1, 1, 1, 1}, 2, 2, 0};
+      c.deployment.decode = PoolSpec{perf::Mapping{2, 1, 1, 1, 1}, 2, 64, 0};
+    } else {
+      c.deployment.colocated = PoolSpec{perf::Mapping{1, 1, 1, 1, 1}, 1, 0, 2048};
+    }
+    auto lengths = UniformLengths(100, 2000, 2, 400);
+    c.concurrency = 24;
+    c.closed_requests = 400;
+    c.lengths = lengths.get();
+    c.fast_forward = fast;
+    c.router = RouterPolicy::kLeastKv;
+    std::ostringstream rows;
+    c.requests_out = &rows;
+    auto r = Simulate(c);
+    EXPECT_TRUE(r.has_value());
+    return std::make_pair(*r, rows.str());
+  };
+  for (bool disagg : {false, true}) {
+    auto [slow, slow_rows] = run(false, disagg);
+    auto [fast, fast_rows] = run(true, disagg);
+    EXPECT_EQ(fast.requests_completed, slow.requests_completed);
+    EXPECT_NEAR(fast.ttl.mean, slow.ttl.mean, 1e-9 * slow.ttl.mean) << disagg;
+    EXPECT_NEAR(fast.ftl.mean, slow.ftl.mean, 1e-9 * slow.ftl.mean) << disagg;
+    std::istringstream a(fast_rows), b(slow_rows);
+    std::string la, lb;
+    int differing = 0;
+    while (std::getline(a, la) && std::getline(b, lb)) differing += la != lb;
+    EXPECT_LE(differing, 2) << disagg;
+  }
 }
 
 TEST(SimulatorErrors, DeploymentThatDoesNotFit) {
