@@ -14,6 +14,7 @@ void AddCatalogCommands(CLI::App& app);
 void AddFrontierCommand(CLI::App& app);
 void AddCalibrateCommand(CLI::App& app);
 void AddSimulateCommand(CLI::App& app);
+void AddValidateCommand(CLI::App& app);
 
 }  // namespace disagg::cli
 

@@ -100,7 +100,13 @@ perf::Mapping ResolveMapping(const Specs& specs, const MappingFlags& f) {
     DieF("--ep/--moe-tp: {} is a dense model; expert parallelism does not apply",
          specs.model.name);
   }
-  auto check = parallel::CheckMapping(specs.model, specs.system, m);
+  auto check = parallel::CheckMapping(specs.model, specs.system, m, true);
+  if (check.ok() && m.tp > specs.system.nvlink_domain) {
+    std::fprintf(stderr,
+                 "warning: --tp %d spans NVLink domains of %s (%d GPUs each): its all-reduces run "
+                 "over the scale-out network\n",
+                 m.tp, specs.system.name.c_str(), specs.system.nvlink_domain);
+  }
   if (!check.ok()) {
     DieF("impossible mapping (--tp {} --pp {} --dp-attn {} --ep {} --moe-tp {}): {}", m.tp, m.pp,
          m.dp, m.moe_ep, m.moe_tp, check.detail);

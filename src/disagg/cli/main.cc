@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   disagg::cli::AddFrontierCommand(app);
   disagg::cli::AddCalibrateCommand(app);
   disagg::cli::AddSimulateCommand(app);
+  disagg::cli::AddValidateCommand(app);
   disagg::cli::AddCatalogCommands(app);
   // CLI11 reports a mistyped command only as "A subcommand is required";
   // name the word instead.

@@ -53,6 +53,7 @@ const std::vector<CalibrationParam>& CalibrationParams() {
       {"comm_latency_factor", 1, &Calibration::comm_latency_factor, 0, 100},
       {"moe_imbalance", 1, &Calibration::moe_imbalance, 1.0, 8.0},
       {"kernel_overhead_us", 1e-6, &Calibration::kernel_overhead, 0, 1000},
+      {"kv_transfer_overhead_us", 1e-6, &Calibration::kv_transfer_overhead, 0, 1e7},
       {"kv_cache_fraction", 1, &Calibration::kv_cache_fraction, 0.1, 1.0},
       {"runtime_reserved_gib", kGiB, &Calibration::runtime_reserved, 0, 1024},
       {"activation_bytes_per_token_hidden", 1, &Calibration::activation_bytes_per_token_hidden, 0,

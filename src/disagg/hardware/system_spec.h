@@ -57,6 +57,9 @@ struct Calibration {
   double comm_latency_factor = 0.25;  // ring per-hop latency as a fraction of the link latency
   double moe_imbalance = 1.2;       // busiest expert rank's routed load / mean load
   double kernel_overhead = 2e-6;    // s added to every kernel of a step (launch and tail)
+  // s per KV-cache hand-off beyond the bytes on the wire: transfer setup,
+  // memory registration and the serving framework's control messages.
+  double kv_transfer_overhead = 0;
   std::array<double, kNumBackends> step_overhead{};  // s per forward step, by backend
   double kv_cache_fraction = 0.9;  // of the memory left after weights, activations and reserve
   double runtime_reserved = 3 * 1073741824.0;  // bytes: CUDA context, NCCL, workspaces

@@ -7,7 +7,7 @@
 namespace disagg::parallel {
 
 Feasibility CheckMapping(const model::ModelSpec& model, const hardware::SystemSpec& system,
-                         const perf::Mapping& m) {
+                         const perf::Mapping& m, bool tp_across_domains) {
   auto fail = [](Infeasible r, std::string detail) { return Feasibility{r, std::move(detail)}; };
   if (m.tp < 1 || m.pp < 1 || m.dp < 1 || m.moe_tp < 1 || m.moe_ep < 1) {
     return fail(Infeasible::kMoeGroupMismatch,
@@ -15,7 +15,7 @@ Feasibility CheckMapping(const model::ModelSpec& model, const hardware::SystemSp
                             "ep {})",
                             m.tp, m.pp, m.dp, m.moe_tp, m.moe_ep));
   }
-  if (m.tp > system.nvlink_domain) {
+  if (m.tp > system.nvlink_domain && !tp_across_domains) {
     return fail(Infeasible::kTpExceedsDomain,
                 fmt::format("tp {} exceeds the NVLink domain of {} ({} GPUs)", m.tp, system.name,
                             system.nvlink_domain));

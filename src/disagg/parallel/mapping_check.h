@@ -17,8 +17,11 @@
 
 namespace disagg::parallel {
 
+// `tp_across_domains`: accept tensor parallelism that spans NVLink domains
+// (it runs, over the scale-out network, and measured deployments use it);
+// the search leaves it out by default because it is never competitive.
 Feasibility CheckMapping(const model::ModelSpec& model, const hardware::SystemSpec& system,
-                         const perf::Mapping& mapping);
+                         const perf::Mapping& mapping, bool tp_across_domains = false);
 
 // Compute formats of `precision` the system's GPU lacks.
 Feasibility CheckPrecision(const hardware::SystemSpec& system, const perf::Precision& precision);

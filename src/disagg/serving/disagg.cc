@@ -91,7 +91,8 @@ KvTransfer EvaluateKvTransfer(const hardware::SystemSpec& system, double bytes_p
   // Every prefill GPU ships its own shard of the cache in parallel.
   const double transfer = bytes_per_request / (std::max(1, prefill_gpus) * usable);
   const double last_layer = transfer / std::max(1, layers);
-  k.exposed_s = latency + std::max(last_layer, transfer - prefill_compute_s + last_layer);
+  k.exposed_s = latency + system.calibration.kv_transfer_overhead +
+                std::max(last_layer, transfer - prefill_compute_s + last_layer);
   return k;
 }
 

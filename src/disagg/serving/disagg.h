@@ -11,7 +11,8 @@
 // KV transfer: each request's cache (ISL x KV bytes/token, sliding layers
 // capped) leaves the prefill instance layer by layer while later layers
 // compute, so only the last layer's share is exposed unless the link is
-// slower than the prefill itself.
+// slower than the prefill itself; every hand-off also pays the link latency
+// and the calibrated per-transfer overhead (setup and control messages).
 #ifndef DISAGG_SERVING_DISAGG_H_
 #define DISAGG_SERVING_DISAGG_H_
 

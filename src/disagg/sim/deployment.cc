@@ -66,7 +66,7 @@ Result<std::vector<Pool>> BuildPools(const model::ModelSpec& model,
     if (spec.instances < 0) return Fail("{}: instances must not be negative", label);
     if (spec.max_batch < 0) return Fail("{}: batch must not be negative", label);
     if (spec.chunk < 0) return Fail("{}: chunk must not be negative", label);
-    auto legal = parallel::CheckMapping(model, system, spec.mapping);
+    auto legal = parallel::CheckMapping(model, system, spec.mapping, true);
     if (!legal.ok()) return Fail("{}: impossible mapping: {}", label, legal.detail);
     auto step = perf::StepModel::Create(model, system, precision, spec.mapping, backend);
     if (!step) return Fail("{}: {}", label, step.error().message);

@@ -28,7 +28,7 @@ struct PoolSpec {
   perf::Mapping mapping;
   int instances = 0;
   int max_batch = 0;  // running sequences (co-located, decode) or prompts per step (prefill); 0: memory-bound
-  int64_t chunk = 0;  // co-located: prompt tokens per step; prefill: CPP chunk; 0: none
+  int64_t chunk = 0;  // co-located: prompt tokens per step (per attention-DP rank); prefill: CPP chunk; 0: none
 };
 
 struct Deployment {

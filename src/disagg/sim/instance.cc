@@ -116,7 +116,9 @@ double BatchingInstance::StartStep(double now) {
   Admit(now);
   perf::BatchShape b = decode_;
   step_chunks_.clear();
-  int64_t budget = config_.chunk > 0 ? config_.chunk : std::numeric_limits<int64_t>::max();
+  // Every attention-DP rank schedules its own prompt budget.
+  int64_t budget = config_.chunk > 0 ? config_.chunk * config_.model->mapping().dp
+                                     : std::numeric_limits<int64_t>::max();
   for (int64_t index : prefilling_) {
     if (budget <= 0) break;
     const Seq& s = seqs_[index];

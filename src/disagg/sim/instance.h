@@ -73,7 +73,8 @@ struct InstanceConfig {
   Role role = Role::kColocated;
   const perf::StepModel* model = nullptr;  // shared by the pool; must outlive the instance
   int max_batch = 0;       // running sequences (co-located, decode); prompts per step (prefill)
-  int64_t chunk = 0;       // co-located: prompt tokens per step; prefill: CPP chunk (0: none)
+  int64_t chunk = 0;       // co-located: prompt tokens per step per attention-DP rank;
+                           // prefill: CPP chunk (0: none)
   double kv_capacity = 0;  // bytes per GPU of cache, summed over attention-DP ranks
   KvCost kv;
   int gpus = 1;

@@ -410,7 +410,8 @@ Result<SimResult> Engine::Run() {
     const auto& sys = c_.system;
     bool nvlink = c_.deployment.gpus() <= sys.nvlink_domain;
     double per_gpu = (nvlink ? sys.gpu.nvlink_bw : sys.scaleout_bw) * sys.calibration.comm_bw_eff;
-    link_latency_ = nvlink ? sys.nvlink_latency : sys.scaleout_latency;
+    link_latency_ = (nvlink ? sys.nvlink_latency : sys.scaleout_latency) +
+                    sys.calibration.kv_transfer_overhead;
     std::vector<double> egress(prefill_.size(), per_gpu * pools_[0].gpus_per_instance());
     std::vector<double> ingress(batching_.size(), per_gpu * pools_[1].gpus_per_instance());
     net_ = KvNetwork(std::move(egress), std::move(ingress));

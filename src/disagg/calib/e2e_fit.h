@@ -1,0 +1,87 @@
+// Fitting calibration parameters to end-to-end serving measurements by
+// simulating the benchmarks (validate.h), and cross-validating the fit.
+//
+// Contract: FitEndToEnd minimises a robust loss of the log errors of the
+// predicted mean TTFT and TPOT (Huber, so a few rows whose benchmark the
+// model cannot reproduce do not steer the fit) with NLopt LN_BOBYQA inside
+// the legal bounds of the parameters, from the systems' current values. One
+// parameter vector is shared by every system in the fit (per-backend step
+// overheads are separate parameters), so fitting one system gives that
+// system's values and fitting several pools them (as leave-one-GPU-out
+// needs). Deterministic: rows are subsampled by a fixed rule, simulations
+// are deterministic, and the optimiser's path is too.
+// CrossValidate splits rows into k folds by benchmark run (rows of one run
+// never straddle train and test), fits on k-1 folds and predicts the held-
+// out fold, for every fold.
+#ifndef DISAGG_CALIB_E2E_FIT_H_
+#define DISAGG_CALIB_E2E_FIT_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "disagg/base/error.h"
+#include "disagg/calib/silicon.h"
+#include "disagg/calib/validate.h"
+#include "disagg/hardware/system_spec.h"
+
+namespace disagg::calib {
+
+struct E2eFitOptions {
+  // Calibration keys (CalibrationParams() names) fitted besides the step
+  // overhead of every backend that has rows.
+  std::vector<std::string> keys = {"kernel_overhead_us", "moe_imbalance", "gemm_eff_bf16",
+                                   "gemm_eff_fp8", "gemm_eff_fp4", "attn_decode_eff"};
+  int rounds = 3;         // requests per benchmark client while fitting
+  int max_rows = 160;     // per fit: rows subsampled evenly by run beyond this
+  int max_evals = 150;    // objective evaluations
+  double ttft_weight = 0.5;
+  double huber = 0.4;     // |log error| beyond which the loss grows linearly
+  bool parallel = true;
+};
+
+struct FittedParam {
+  std::string key;  // "kernel_overhead_us", "step_overhead_us.sglang", ...
+  double before = 0, after = 0;  // JSON units
+};
+
+struct E2eFit {
+  std::vector<FittedParam> params;
+  std::map<std::string, hardware::SystemSpec> systems;  // with the fitted values applied
+  ErrorSummary before, after;  // on the rows used in the fit
+  double loss_before = 0, loss_after = 0;
+  long long evaluations = 0;
+  int rows = 0;
+};
+
+// `systems`: name -> spec for every system the rows use.
+Result<E2eFit> FitEndToEnd(const std::vector<const SiliconRow*>& rows,
+                           const std::map<std::string, hardware::SystemSpec>& systems,
+                           const E2eFitOptions& options);
+
+struct CrossValidation {
+  int folds = 0;
+  std::vector<RowPrediction> predictions;  // every row, predicted by the fit that did not see it
+  ErrorSummary summary;
+};
+
+// Fits per system (all its backends together) on each training split.
+Result<CrossValidation> CrossValidate(const std::vector<const SiliconRow*>& rows,
+                                      const std::map<std::string, hardware::SystemSpec>& systems,
+                                      int folds, const E2eFitOptions& fit,
+                                      const PredictOptions& predict);
+
+// Leave one GPU out: fit one shared calibration on the other systems' rows,
+// then predict the held-out system's rows from its spec sheet with that
+// calibration (none of its own fitted values).
+Result<CrossValidation> LeaveOneSystemOut(const std::vector<const SiliconRow*>& rows,
+                                          const std::map<std::string, hardware::SystemSpec>& systems,
+                                          const std::string& held_out, const E2eFitOptions& fit,
+                                          const PredictOptions& predict);
+
+// The fold (0..k-1) of a benchmark run: a stable hash of its name.
+int FoldOf(const std::string& run, int folds);
+
+}  // namespace disagg::calib
+
+#endif  // DISAGG_CALIB_E2E_FIT_H_

@@ -1,0 +1,254 @@
+#include "disagg/calib/silicon.h"
+
+#include <charconv>
+#include <numeric>
+#include <cmath>
+#include <fstream>
+#include <regex>
+
+#include "disagg/base/csv.h"
+#include "disagg/base/files.h"
+#include "disagg/base/json_reader.h"
+#include "disagg/model/hf_config.h"
+#include "disagg/parallel/mapping_check.h"
+
+namespace disagg::calib {
+namespace {
+
+const char* const kColumns[] = {
+    "id", "silicon_data_source", "backend", "model_path", "system", "precision", "mode", "isl",
+    "osl", "gemm_quant_mode", "moe_quant_mode", "batch_size", "tp_size", "pp_size",
+    "attention_dp_size", "moe_tp_size", "moe_ep_size", "prefill_batch_size",
+    "prefill_num_workers", "prefill_tp_size", "prefill_pp_size", "prefill_attention_dp_size",
+    "prefill_moe_tp_size", "prefill_moe_ep_size", "decode_batch_size", "decode_num_workers",
+    "decode_tp_size", "decode_pp_size", "decode_attention_dp_size", "decode_moe_tp_size",
+    "decode_moe_ep_size", "silicon_ttft_ms", "silicon_tpot_ms"};
+
+// A row that cannot be used: the reason (for counting) and a sentence.
+struct Skip {
+  std::string reason;
+  std::string detail;
+};
+
+std::optional<double> Number(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  if (s.empty()) return std::nullopt;
+  double v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || ptr != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+Result<std::map<std::string, std::string>> LoadAliases(const std::string& path) {
+  auto json = LoadJsonFile(path);
+  if (!json) return std::unexpected(json.error());
+  if (!json->is_object()) return Fail("{}: expected an object of id -> catalog name", path);
+  std::map<std::string, std::string> out;
+  for (auto it = json->begin(); it != json->end(); ++it) {
+    if (it.key().starts_with("_")) continue;
+    if (!it.value().is_string()) return Fail("{}: {}: expected a catalog name", path, it.key());
+    out[it.key()] = it.value().get<std::string>();
+  }
+  return out;
+}
+
+// "..._c64_tp1_ep1_512" -> "..._tp1_ep1": the run a row belongs to.
+std::string RunKey(const std::string& id) {
+  static const std::regex concurrency("_c[0-9]+(?=_|$)");
+  std::string key = std::regex_replace(id, concurrency, "");
+  static const std::regex counter("_[0-9]+$");
+  if (!key.contains("_cfg")) key = std::regex_replace(key, counter, "");
+  return key;
+}
+
+}  // namespace
+
+perf::Precision RowPrecision(const std::string& precision, const std::string& gemm_quant,
+                             const std::string& moe_quant, hardware::Backend backend,
+                             const hardware::SystemSpec& system) {
+  perf::Precision p;
+  p.name = precision.empty() ? "bf16" : precision;
+  auto mode = [&](const std::string& q) {
+    perf::QuantMode m;
+    if (q.empty()) return m;
+    auto parsed = perf::ParseQuantMode(q, "quant_mode");
+    if (parsed) m = *parsed;
+    // Formats the tensor cores lack run weight-only, with the best math the
+    // GPU has (MXFP4/NVFP4 weights on Hopper compute in FP8).
+    if (!system.gpu.Supports(m.compute == DType::kInt4 ? DType::kBf16 : m.compute)) {
+      m.compute = system.gpu.Supports(DType::kFp8) ? DType::kFp8 : DType::kBf16;
+    }
+    return m;
+  };
+  p.gemm = mode(gemm_quant);
+  p.moe = mode(moe_quant.empty() ? gemm_quant : moe_quant);
+  bool low = precision == "fp8" || precision == "fp4";
+  p.kv = backend == hardware::Backend::kTrtllm && low ? DType::kFp8 : DType::kBf16;
+  return p;
+}
+
+Result<SiliconData> ReadSilicon(const std::string& path, const SiliconOptions& o) {
+  std::ifstream in(path);
+  if (!in) return Fail("{}: cannot open file", path);
+  auto aliases = LoadAliases(o.aliases_path.empty() ? DataDir() + "/model_aliases.json"
+                                                    : o.aliases_path);
+  if (!aliases) return std::unexpected(aliases.error());
+  CsvReader reader(in, path);
+  std::vector<std::string> f;
+  auto first = reader.Next(f);
+  if (!first) return std::unexpected(first.error());
+  if (!*first) return Fail("{}: empty file (no header)", path);
+  CsvHeader h(f);
+  for (const char* c : kColumns) {
+    if (!h.Find(c)) return Fail("{}: missing column '{}'", path, c);
+  }
+
+  SiliconData data;
+  std::map<std::string, std::optional<hardware::SystemSpec>> systems;
+  std::map<std::string, std::optional<model::ModelSpec>> models;
+  while (true) {
+    auto more = reader.Next(f);
+    if (!more) return std::unexpected(more.error());
+    if (!*more) break;
+    ++data.rows_read;
+    const long long line = reader.line();
+    auto get = [&](const char* col) { return std::string(h.Get(f, col)); };
+    std::optional<Skip> skip;
+    auto fail = [&](std::string reason, std::string detail) {
+      if (!skip) skip = Skip{std::move(reason), std::move(detail)};
+    };
+    // Integer cells: empty means 1; anything else must be a positive integer.
+    auto count = [&](const char* col, int fallback = 1) {
+      std::string v = get(col);
+      if (v.empty()) return fallback;
+      auto x = Number(v);
+      if (!x || *x < 1 || *x != std::floor(*x) || *x > 1 << 20) {
+        fail("unparsable number", fmt::format("column {}: '{}'", col, v));
+        return fallback;
+      }
+      return static_cast<int>(*x);
+    };
+
+    SiliconRow r;
+    r.line = line;
+    r.id = get("id");
+    r.run = RunKey(r.id);
+    r.model_path = get("model_path");
+    r.system = get("system");
+    r.backend_name = get("backend");
+    r.precision_label = get("precision");
+    r.disaggregated = get("mode") == "disagg";
+    if (get("mode") != "agg" && get("mode") != "disagg") {
+      fail("unknown mode", fmt::format("column mode: '{}'", get("mode")));
+    }
+    auto alias = aliases->find(r.model_path);
+    if (alias == aliases->end()) {
+      fail("unsupported model", fmt::format("model_path '{}' is not in the catalog", r.model_path));
+    } else {
+      r.model = alias->second;
+    }
+    auto backend = hardware::ParseBackend(r.backend_name);
+    if (!backend) {
+      fail("unknown backend", fmt::format("column backend: '{}'", r.backend_name));
+    } else {
+      r.backend = *backend;
+    }
+    auto& sys = systems[r.system];
+    if (!sys.has_value()) {
+      auto loaded = hardware::LoadSystem(r.system);
+      if (loaded) sys = *loaded;
+    }
+    if (!sys) fail("unknown system", fmt::format("column system: '{}'", r.system));
+    r.isl = count("isl", 0);
+    r.osl = count("osl", 0);
+    if (r.isl < 1 || r.osl < 1) fail("missing value", "isl and osl are required");
+    auto ttft = Number(get("silicon_ttft_ms")), tpot = Number(get("silicon_tpot_ms"));
+    if (!ttft || !tpot || *ttft <= 0 || *tpot <= 0) {
+      fail("unparsable number", fmt::format("silicon_ttft_ms '{}', silicon_tpot_ms '{}'",
+                                            get("silicon_ttft_ms"), get("silicon_tpot_ms")));
+    } else {
+      r.ttft = *ttft / 1000;
+      r.tpot = *tpot / 1000;
+    }
+    static const std::regex conc("silicon_concurrency=([0-9]+)");
+    std::smatch m;
+    std::string source = get("silicon_data_source");
+    if (std::regex_search(source, m, conc)) {
+      r.concurrency = std::stoll(m[1]);
+    } else {
+      r.concurrency = count("batch_size", 0);
+    }
+    if (r.concurrency < 1) fail("missing value", "no concurrency (silicon_concurrency or batch_size)");
+
+    auto pool = [&](const std::string& prefix, SiliconPool& p) {
+      p.mapping.tp = count((prefix + "tp_size").c_str());
+      p.mapping.pp = count((prefix + "pp_size").c_str());
+      p.mapping.dp = count((prefix + "attention_dp_size").c_str());
+      p.mapping.moe_tp = count((prefix + "moe_tp_size").c_str());
+      p.mapping.moe_ep = count((prefix + "moe_ep_size").c_str());
+      p.batch = count((prefix + "batch_size").c_str(), 0);
+      if (!prefix.empty()) p.workers = count((prefix + "num_workers").c_str(), 0);
+    };
+    if (r.disaggregated) {
+      pool("prefill_", r.prefill);
+      pool("decode_", r.decode);
+      r.fully_described = r.prefill.workers > 0 && r.decode.workers > 0 && r.decode.batch > 0;
+      if (!r.fully_described) {
+        // The stated assumption: one worker per pool, the decode batch
+        // taking the whole concurrency, prompts prefilled one at a time.
+        r.prefill.workers = r.decode.workers = 1;
+        r.decode.batch = static_cast<int>(
+            std::ceil(static_cast<double>(r.concurrency) / r.decode.mapping.dp));
+        r.prefill.batch = 1;
+      }
+      if (r.prefill.batch == 0) r.prefill.batch = 1;
+    } else {
+      pool("", r.agg);
+      if (r.agg.batch == 0) {
+        r.agg.batch = static_cast<int>(std::ceil(static_cast<double>(r.concurrency) / r.agg.mapping.dp));
+      }
+    }
+    // Mappings against the model: the MoE columns mean nothing for dense
+    // models; MoE groups that do not cover tp x dp follow the file's
+    // convention that experts span the worker's attention GPUs.
+    if (!skip) {
+      auto& spec = models[r.model];
+      if (!spec.has_value()) {
+        auto loaded = model::LoadModel(r.model);
+        if (loaded) spec = *loaded;
+      }
+      if (!spec) {
+        fail("unsupported model", fmt::format("catalog model '{}' does not load", r.model));
+      } else {
+        r.precision = RowPrecision(r.precision_label, get("gemm_quant_mode"),
+                                   get("moe_quant_mode"), r.backend, *sys);
+        for (SiliconPool* p : {&r.agg, &r.prefill, &r.decode}) {
+          if ((p == &r.agg) == r.disaggregated) continue;
+          perf::Mapping& mp = p->mapping;
+          if (!spec->is_moe()) {
+            mp.moe_tp = mp.moe_ep = 1;
+          } else if (mp.moe_tp * mp.moe_ep != mp.tp * mp.dp) {
+            int group = mp.tp * mp.dp;
+            mp.moe_ep = std::gcd(mp.moe_ep, group);
+            mp.moe_tp = group / mp.moe_ep;
+          }
+          if (mp.tp > sys->nvlink_domain) r.tp_beyond_domain = true;
+          auto legal = parallel::CheckMapping(*spec, *sys, mp, true);
+          if (!legal.ok()) fail("impossible mapping", legal.detail);
+        }
+        auto supported = parallel::CheckPrecision(*sys, r.precision);
+        if (!supported.ok()) fail("unsupported precision", supported.detail);
+      }
+    }
+    if (skip) {
+      if (o.strict) return Fail("{}:{}: {}: {}", path, line, skip->reason, skip->detail);
+      ++data.skipped[skip->reason];
+      continue;
+    }
+    data.rows.push_back(std::move(r));
+  }
+  return data;
+}
+
+}  // namespace disagg::calib

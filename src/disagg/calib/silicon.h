@@ -1,0 +1,90 @@
+// Reading end-to-end serving measurements in the format of
+// ../shared/validation/silicon_calibration.csv into deployments the
+// simulator can replay.
+//
+// Contract: ReadSilicon never crashes on a row: a row it cannot use is
+// skipped with a counted reason (unsupported model, unknown system or
+// backend, unparsable number, missing column value, impossible mapping) or,
+// with `strict`, turns into an Error naming the file, line and column. A
+// missing file or a missing column in the header is always an Error.
+// Conventions of the format (see the file's README): empty cells mean 1 (or
+// not applicable); GPUs per worker = tp x attention_dp x pp; an agg row's
+// batch_size is the engine's maximum batch per attention-DP rank; a disagg
+// row's decode batch x workers x attention DP = its concurrency; 719 disagg
+// rows do not state worker counts or batches and are marked not fully
+// described (the replay then assumes one prefill and one decode worker, the
+// decode batch taking the whole concurrency). An agg row whose batch x
+// attention DP is below its concurrency describes several identical workers
+// behind a router (26 rows, Dynamo deployments): the replay runs
+// ceil(concurrency / (batch x DP)) of them. Thread-safe to read.
+#ifndef DISAGG_CALIB_SILICON_H_
+#define DISAGG_CALIB_SILICON_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "disagg/base/error.h"
+#include "disagg/hardware/system_spec.h"
+#include "disagg/perf/mapping.h"
+#include "disagg/perf/precision.h"
+
+namespace disagg::calib {
+
+struct SiliconPool {
+  perf::Mapping mapping;
+  int workers = 1;
+  int batch = 0;  // per attention-DP rank; 0 when not stated
+};
+
+struct SiliconRow {
+  long long line = 0;
+  std::string id;
+  std::string run;  // the benchmark run: the id without its concurrency and row counter
+  std::string model_path, model;  // Hugging Face id and catalog name
+  std::string system;
+  hardware::Backend backend = hardware::Backend::kTrtllm;
+  std::string backend_name;
+  std::string precision_label;  // "fp8", "fp4", ... as in the file
+  perf::Precision precision;
+  bool disaggregated = false;
+  bool fully_described = true;
+  // Tensor parallelism wider than the system's NVLink domain (tp 16-64 on
+  // 8-GPU systems): measured latencies of these rows match single-node
+  // deployments, not TP over the scale-out network, so their columns are
+  // suspect; they are predicted as stated but kept out of fits and headline
+  // errors (their own group).
+  bool tp_beyond_domain = false;
+  SiliconPool agg, prefill, decode;
+  int64_t isl = 0, osl = 0;
+  int64_t concurrency = 0;
+  double ttft = 0;  // measured mean, s
+  double tpot = 0;  // measured mean, s
+};
+
+struct SiliconData {
+  std::vector<SiliconRow> rows;
+  long long rows_read = 0;
+  std::map<std::string, long long> skipped;  // reason -> rows
+};
+
+struct SiliconOptions {
+  bool strict = false;
+  // HF id -> catalog name table (data/model_aliases.json by default).
+  std::string aliases_path;
+};
+
+Result<SiliconData> ReadSilicon(const std::string& path, const SiliconOptions& options = {});
+
+// The precision a row's labels mean on `system`: formats the GPU lacks in
+// its tensor cores run as weight-only (NVFP4 weights on Hopper compute in
+// FP8). The KV cache is FP8 for TensorRT-LLM FP8/FP4 runs (its default
+// there) and BF16 otherwise.
+perf::Precision RowPrecision(const std::string& precision, const std::string& gemm_quant,
+                             const std::string& moe_quant, hardware::Backend backend,
+                             const hardware::SystemSpec& system);
+
+}  // namespace disagg::calib
+
+#endif  // DISAGG_CALIB_SILICON_H_

@@ -1,0 +1,165 @@
+#include "disagg/calib/validate.h"
+
+#include <algorithm>
+#include <cmath>
+#include <mutex>
+
+#include <tbb/parallel_for.h>
+
+#include "disagg/model/hf_config.h"
+#include "disagg/sim/simulator.h"
+
+namespace disagg::calib {
+namespace {
+
+// Specs loaded once and shared read-only by the worker threads.
+class SpecCache {
+ public:
+  explicit SpecCache(const PredictOptions& o) : overrides_(o.systems) {}
+  const model::ModelSpec* Model(const std::string& name) {
+    std::lock_guard lock(mu_);
+    auto it = models_.find(name);
+    if (it == models_.end()) {
+      auto m = model::LoadModel(name);
+      it = models_.emplace(name, m ? std::optional(*m) : std::nullopt).first;
+    }
+    return it->second ? &*it->second : nullptr;
+  }
+  const hardware::SystemSpec* System(const std::string& name) {
+    if (auto o = overrides_.find(name); o != overrides_.end()) return &o->second;
+    std::lock_guard lock(mu_);
+    auto it = systems_.find(name);
+    if (it == systems_.end()) {
+      auto s = hardware::LoadSystem(name);
+      it = systems_.emplace(name, s ? std::optional(*s) : std::nullopt).first;
+    }
+    return it->second ? &*it->second : nullptr;
+  }
+
+ private:
+  const std::map<std::string, hardware::SystemSpec>& overrides_;
+  std::mutex mu_;
+  std::map<std::string, std::optional<model::ModelSpec>> models_;
+  std::map<std::string, std::optional<hardware::SystemSpec>> systems_;
+};
+
+RowPrediction PredictOne(const SiliconRow& row, const PredictOptions& o, SpecCache& cache) {
+  RowPrediction p;
+  p.row = &row;
+  const model::ModelSpec* m = cache.Model(row.model);
+  const hardware::SystemSpec* s = cache.System(row.system);
+  if (m == nullptr || s == nullptr) {
+    p.reason = "catalog entry does not load";
+    return p;
+  }
+  sim::SimConfig c;
+  c.model = *m;
+  c.system = *s;
+  c.precision = row.precision;
+  c.backend = row.backend;
+  auto& d = c.deployment;
+  if (row.disaggregated) {
+    d.disaggregated = true;
+    d.prefill = sim::PoolSpec{row.prefill.mapping, row.prefill.workers,
+                              row.prefill.batch * row.prefill.mapping.dp, 0};
+    d.decode = sim::PoolSpec{row.decode.mapping, row.decode.workers,
+                             row.decode.batch * row.decode.mapping.dp, 0};
+  } else {
+    // A batch below the concurrency means several workers behind a router
+    // (the Dynamo deployments of the file: concurrency 448 on workers of
+    // batch 14): as many as the clients need.
+    const int batch = row.agg.batch * row.agg.mapping.dp;
+    const int workers = static_cast<int>((row.concurrency + batch - 1) / batch);
+    d.colocated = sim::PoolSpec{row.agg.mapping, std::max(1, workers), batch, o.chunk};
+  }
+  auto lengths = sim::FixedLengths(row.isl, row.osl);
+  c.lengths = lengths.get();
+  c.concurrency = row.concurrency;
+  c.closed_requests = row.concurrency * o.rounds;
+  c.prompt_hint = static_cast<double>(row.isl);
+  auto r = sim::Simulate(c);
+  if (!r) {
+    p.reason = r.error().message.find("does not fit") != std::string::npos
+                   ? "deployment does not fit in the modelled memory"
+                   : "simulation failed";
+    return p;
+  }
+  if (r->requests_completed == 0) {
+    p.reason = "no request completed";
+    return p;
+  }
+  p.ok = true;
+  p.ttft = r->ftl.mean;
+  p.tpot = row.osl > 1 ? r->ttl.mean : 0;
+  return p;
+}
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  size_t mid = v.size() / 2;
+  std::nth_element(v.begin(), v.begin() + mid, v.end());
+  double hi = v[mid];
+  if (v.size() % 2 == 1) return hi;
+  return (hi + *std::max_element(v.begin(), v.begin() + mid)) / 2;
+}
+
+}  // namespace
+
+std::vector<RowPrediction> PredictRows(const std::vector<SiliconRow>& rows,
+                                       const PredictOptions& o) {
+  SpecCache cache(o);
+  std::vector<RowPrediction> out(rows.size());
+  auto one = [&](size_t i) { out[i] = PredictOne(rows[i], o, cache); };
+  if (o.parallel) {
+    tbb::parallel_for(size_t{0}, rows.size(), one);
+  } else {
+    for (size_t i = 0; i < rows.size(); ++i) one(i);
+  }
+  return out;
+}
+
+ErrorSummary Summarize(const std::vector<const RowPrediction*>& predictions) {
+  ErrorSummary s;
+  std::vector<double> ttft, tpot, ttft_signed, tpot_signed;
+  for (const RowPrediction* p : predictions) {
+    if (!p->ok) continue;
+    ttft.push_back(std::fabs(p->ttft_error()));
+    ttft_signed.push_back(p->ttft_error());
+    if (p->row->osl > 1) {
+      tpot.push_back(std::fabs(p->tpot_error()));
+      tpot_signed.push_back(p->tpot_error());
+    }
+  }
+  s.rows = static_cast<long long>(ttft.size());
+  auto mean = [](const std::vector<double>& v) {
+    double sum = 0;
+    for (double x : v) sum += x;
+    return v.empty() ? 0.0 : sum / v.size();
+  };
+  s.ttft_mape = mean(ttft);
+  s.tpot_mape = mean(tpot);
+  s.ttft_median_ape = Median(ttft);
+  s.tpot_median_ape = Median(tpot);
+  s.ttft_bias = Median(ttft_signed);
+  s.tpot_bias = Median(tpot_signed);
+  return s;
+}
+
+std::string GroupValue(const SiliconRow& row, const std::string& key) {
+  if (key == "system") return row.system;
+  if (key == "backend") return row.backend_name;
+  if (key == "model") return row.model;
+  if (key == "precision") return row.precision_label.empty() ? "bf16" : row.precision_label;
+  if (key == "mode") {
+    if (row.tp_beyond_domain) return "tp-beyond-domain";
+    if (!row.disaggregated) return "agg";
+    return row.fully_described ? "disagg" : "disagg-assumed";
+  }
+  return "?";
+}
+
+bool Headline(const SiliconRow& row) {
+  return !row.tp_beyond_domain && (!row.disaggregated || row.fully_described);
+}
+
+}  // namespace disagg::calib

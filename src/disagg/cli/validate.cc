@@ -1,0 +1,159 @@
+// `disagg validate`: predict measured serving runs and report the error.
+#include <cstdio>
+#include <map>
+#include <sstream>
+
+#include "disagg/base/files.h"
+#include "disagg/calib/validate.h"
+#include "disagg/cli/commands.h"
+#include "disagg/cli/common.h"
+#include "disagg/report/table.h"
+
+namespace disagg::cli {
+namespace {
+
+struct ValidateFlags {
+  std::string csv;
+  std::string by = "system,mode";
+  std::string rows_out;
+  bool json = false;
+  bool strict = false;
+  int rounds = 10;
+};
+
+std::vector<std::string> SplitKeys(const std::string& text) {
+  std::vector<std::string> keys;
+  std::stringstream ss(text);
+  std::string k;
+  while (std::getline(ss, k, ',')) {
+    if (k.empty()) continue;
+    if (k != "system" && k != "backend" && k != "mode" && k != "model" && k != "precision") {
+      DieF("--by: unknown key '{}' (expected system, backend, mode, model, precision)", k);
+    }
+    keys.push_back(k);
+  }
+  return keys;
+}
+
+Json SummaryJson(const calib::ErrorSummary& s) {
+  return Json{{"rows", s.rows},
+              {"ttft_mape", s.ttft_mape},
+              {"tpot_mape", s.tpot_mape},
+              {"ttft_median_ape", s.ttft_median_ape},
+              {"tpot_median_ape", s.tpot_median_ape},
+              {"ttft_median_signed_error", s.ttft_bias},
+              {"tpot_median_signed_error", s.tpot_bias}};
+}
+
+void RunValidate(const ValidateFlags& f) {
+  if (f.csv.empty()) DieF("--csv: required");
+  RequirePositive(f.rounds, "--rounds");
+  auto keys = SplitKeys(f.by);
+  if (!f.rows_out.empty()) Unwrap(CheckWritable(f.rows_out, "--rows-out"));
+  calib::SiliconOptions so;
+  so.strict = f.strict;
+  calib::SiliconData data = Unwrap(calib::ReadSilicon(f.csv, so));
+  calib::PredictOptions po;
+  po.rounds = f.rounds;
+  auto predictions = calib::PredictRows(data.rows, po);
+
+  std::map<std::string, long long> skipped = data.skipped;
+  std::vector<const calib::RowPrediction*> described, assumed, beyond;
+  for (const auto& p : predictions) {
+    if (!p.ok) {
+      ++skipped[p.reason];
+      continue;
+    }
+    if (calib::Headline(*p.row)) {
+      described.push_back(&p);
+    } else {
+      (p.row->tp_beyond_domain ? beyond : assumed).push_back(&p);
+    }
+  }
+  // Groups over the fully described rows; the assumed rows form their own.
+  std::map<std::string, std::vector<const calib::RowPrediction*>> groups;
+  for (const auto* p : described) {
+    std::string g;
+    for (const auto& k : keys) g += (g.empty() ? "" : " / ") + calib::GroupValue(*p->row, k);
+    groups[g].push_back(p);
+  }
+  auto overall = calib::Summarize(described);
+  auto assumed_summary = calib::Summarize(assumed);
+  auto beyond_summary = calib::Summarize(beyond);
+  long long predicted = static_cast<long long>(described.size() + assumed.size() + beyond.size());
+
+  if (!f.rows_out.empty()) {
+    std::string csv = "id,line,system,backend,model,mode,isl,osl,concurrency,measured_ttft_s,"
+                      "predicted_ttft_s,ttft_error,measured_tpot_s,predicted_tpot_s,tpot_error,"
+                      "status\n";
+    for (const auto& p : predictions) {
+      const auto& r = *p.row;
+      csv += fmt::format("{},{},{},{},{},{},{},{},{},{:.6g},", r.id, r.line, r.system,
+                         r.backend_name, r.model, calib::GroupValue(r, "mode"), r.isl, r.osl,
+                         r.concurrency, r.ttft);
+      csv += p.ok ? fmt::format("{:.6g},{:.4f},{:.6g},{:.6g},{:.4f},ok\n", p.ttft, p.ttft_error(),
+                                r.tpot, p.tpot, p.tpot_error())
+                  : fmt::format(",,{:.6g},,,{}\n", r.tpot, p.reason);
+    }
+    Unwrap(WriteFileAtomically(f.rows_out, csv));
+  }
+
+  if (f.json) {
+    Json j = SummaryJson(overall);
+    j["rows_read"] = data.rows_read;
+    j["rows_predicted"] = predicted;
+    j["coverage"] = data.rows_read > 0 ? static_cast<double>(predicted) / data.rows_read : 0.0;
+    j["skipped_by_reason"] = skipped;
+    j["group_by"] = keys;
+    Json g = Json::object();
+    for (const auto& [name, list] : groups) g[name] = SummaryJson(calib::Summarize(list));
+    j["groups"] = g;
+    j["not_fully_described"] = SummaryJson(assumed_summary);
+    j["tp_beyond_domain"] = SummaryJson(beyond_summary);
+    j["rounds"] = f.rounds;
+    std::fputs((j.dump(2) + "\n").c_str(), stdout);
+    return;
+  }
+  std::string out = fmt::format(
+      "{}: {} rows read, {} predicted ({:.0f}% coverage); every row simulated as its closed-loop "
+      "benchmark ({} requests per client)\n",
+      f.csv, data.rows_read, predicted,
+      data.rows_read > 0 ? 100.0 * predicted / data.rows_read : 0.0, f.rounds);
+  for (const auto& [reason, n] : skipped) out += fmt::format("  skipped {}: {}\n", n, reason);
+  report::Table t({"group", "rows", "TTFT MAPE", "TTFT median", "TTFT bias", "TPOT MAPE",
+                   "TPOT median", "TPOT bias"});
+  auto row = [&](const std::string& name, const calib::ErrorSummary& s) {
+    t.AddRow({name, std::to_string(s.rows), report::Percent(s.ttft_mape),
+              report::Percent(s.ttft_median_ape), fmt::format("{:+.0f}%", 100 * s.ttft_bias),
+              report::Percent(s.tpot_mape), report::Percent(s.tpot_median_ape),
+              fmt::format("{:+.0f}%", 100 * s.tpot_bias)});
+  };
+  for (const auto& [name, list] : groups) row(name, calib::Summarize(list));
+  row("all fully described rows", overall);
+  row("disagg rows not fully described (assumed 1P+1D)", assumed_summary);
+  row("agg rows with TP beyond the NVLink domain (columns suspect)", beyond_summary);
+  out += "\n";
+  out += t.Render("  ");
+  out += "  (bias: median signed error; + means predicted slower than measured)\n";
+  std::fputs(out.c_str(), stdout);
+}
+
+}  // namespace
+
+void AddValidateCommand(CLI::App& app) {
+  auto f = std::make_shared<ValidateFlags>();
+  auto* cmd = app.add_subcommand("validate",
+                                 "predict measured serving runs (silicon_calibration.csv format) "
+                                 "and report the error of TTFT and TPOT");
+  cmd->add_option("--csv", f->csv, "measurements in the silicon_calibration.csv format")
+      ->required();
+  cmd->add_option("--by", f->by, "group keys: system, backend, mode, model, precision")
+      ->capture_default_str();
+  cmd->add_option("--rows-out", f->rows_out, "write every row's prediction and error as CSV");
+  cmd->add_option("--rounds", f->rounds, "requests per benchmark client")->capture_default_str();
+  cmd->add_flag("--strict", f->strict, "stop at the first unusable row (exit 2)");
+  cmd->add_flag("--json", f->json, "machine-readable output on stdout");
+  cmd->callback([f] { RunValidate(*f); });
+}
+
+}  // namespace disagg::cli
