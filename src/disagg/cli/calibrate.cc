@@ -18,6 +18,7 @@
 #include "disagg/base/json_reader.h"
 #include "disagg/calib/kernel_fit.h"
 #include "disagg/calib/kernel_rows.h"
+#include "disagg/cli/calibrate_e2e.h"
 #include "disagg/cli/commands.h"
 #include "disagg/cli/common.h"
 #include "disagg/report/table.h"
@@ -26,15 +27,6 @@ namespace disagg::cli {
 namespace {
 
 using OrderedJson = nlohmann::ordered_json;
-
-struct CalibrateFlags {
-  std::string kernels;
-  std::string system;
-  std::string output;
-  int starts = 8;
-  bool json = false;
-  bool rows = false;
-};
 
 std::string FactorText(double f) { return fmt::format("x{:.2f}", f); }
 
@@ -151,22 +143,6 @@ OrderedJson OrderedCalibration(const hardware::Calibration& c) {
 
 // The system's own JSON file with its calibration block replaced, checked by
 // parsing it back.
-std::string SystemJsonWithCalibration(const hardware::SystemSpec& system,
-                                      const hardware::Calibration& c) {
-  std::string text = Unwrap(ReadFile(system.source));
-  OrderedJson doc = OrderedJson::parse(text, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) {
-    DieF("{}: not a JSON object; cannot rewrite its calibration block", system.source);
-  }
-  doc["calibration"] = OrderedCalibration(c);
-  std::string out = doc.dump(2) + "\n";
-  auto reparsed = ParseJsonText(out, system.source);
-  if (!reparsed) Die(reparsed.error());
-  auto check = hardware::ParseSystemSpec(*reparsed, system.source);
-  if (!check) DieF("internal: the rewritten system JSON does not parse: {}", check.error().message);
-  return out;
-}
-
 void RunKernels(const CalibrateFlags& f) {
   if (f.starts < 1 || f.starts > 64) DieF("--starts: expected 1 to 64, got {}", f.starts);
   if (!f.output.empty()) Unwrap(CheckWritable(f.output, "-o"));
@@ -239,15 +215,35 @@ void RunKernels(const CalibrateFlags& f) {
 }
 
 void RunCalibrate(const CalibrateFlags& f) {
-  if (f.kernels.empty()) {
+  if (f.kernels.empty() == f.csv.empty()) {
     DieF(
-        "calibrate: --kernels FILE is required (a measurement CSV with KERNEL-* rows, e.g. "
-        "public_measurements.csv)");
+        "calibrate: give exactly one of --kernels FILE (kernel rows, e.g. public_measurements.csv) "
+        "or --csv FILE (serving benchmarks, e.g. silicon_calibration.csv)");
+  }
+  if (!f.csv.empty()) {
+    RunEndToEnd(f);
+    return;
   }
   RunKernels(f);
 }
 
 }  // namespace
+
+std::string SystemJsonWithCalibration(const hardware::SystemSpec& system,
+                                      const hardware::Calibration& c) {
+  std::string text = Unwrap(ReadFile(system.source));
+  OrderedJson doc = OrderedJson::parse(text, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    DieF("{}: not a JSON object; cannot rewrite its calibration block", system.source);
+  }
+  doc["calibration"] = OrderedCalibration(c);
+  std::string out = doc.dump(2) + "\n";
+  auto reparsed = ParseJsonText(out, system.source);
+  if (!reparsed) Die(reparsed.error());
+  auto check = hardware::ParseSystemSpec(*reparsed, system.source);
+  if (!check) DieF("internal: the rewritten system JSON does not parse: {}", check.error().message);
+  return out;
+}
 
 void AddCalibrateCommand(CLI::App& app) {
   auto flags = std::make_shared<CalibrateFlags>();
@@ -264,6 +260,18 @@ void AddCalibrateCommand(CLI::App& app) {
   cmd->add_option("-o,--output", flags->output,
                   "write the system's JSON with the fitted calibration block here");
   cmd->add_option("--starts", flags->starts, "optimiser starts per stage")->capture_default_str();
+  cmd->add_option("--csv", flags->csv,
+                  "serving benchmarks (silicon_calibration.csv format): fit step overheads and "
+                  "the decode-side efficiencies end to end by simulating every benchmark");
+  cmd->add_option("--backend", flags->backend, "only rows of this backend (with --csv)");
+  cmd->add_option("--folds", flags->folds, "k-fold cross-validation by run (with --csv; 0: off)")
+      ->capture_default_str();
+  cmd->add_flag("--leave-one-gpu-out", flags->leave_one_out,
+                "also fit on the other systems and predict each system from its spec alone");
+  cmd->add_option("--max-evals", flags->max_evals, "optimiser evaluations per fit")
+      ->capture_default_str();
+  cmd->add_flag("--write-catalog", flags->write_catalog,
+                "write the fitted values into data/hardware/<system>.json");
   cmd->add_flag("--rows", flags->rows, "also list every row with its predictions");
   cmd->add_flag("--json", flags->json, "machine-readable output on stdout");
   cmd->callback([flags] { RunCalibrate(*flags); });

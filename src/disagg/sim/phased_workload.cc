@@ -236,7 +236,6 @@ class PhasedSource : public RequestSource {
  private:
   std::optional<RequestSpec> Finish() {
     done_ = true;
-    seg_ = 0;  // keeps segs[seg_] valid
     return std::nullopt;
   }
 
@@ -326,6 +325,12 @@ LengthDistribution ReadLength(JsonReader& r, std::string_view key) {
   } else if (lognormal) {
     d.kind = Kind::kLogNormal;
     d.mean = o.Number("mean", 1, kMaxTokens);
+    if (const Json* s = o.Raw("sigma");
+        s != nullptr && s->is_number() && !(s->get<double>() <= kMaxSigma)) {
+      o.Fail("sigma", fmt::format("value {} out of range, expected 0 to {} (sigma is the standard "
+                                  "deviation of ln(length), not of the length in tokens)",
+                                  JsonSnippet(*s), kMaxSigma));
+    }
     d.sigma = o.Number("sigma", 0, kMaxSigma);
   } else if (uniform) {
     d.kind = Kind::kUniform;
