@@ -19,17 +19,19 @@ using hardware::Calibration;
 // overhead. Values in JSON units.
 struct Param {
   std::string key;
-  const hardware::CalibrationParam* table = nullptr;  // null: step overhead
+  const hardware::CalibrationParam* table = nullptr;  // null: a per-backend one
+  const hardware::BackendParam* per_backend = nullptr;
   int backend = 0;
   double lo = 0, hi = 0;
   double Get(const Calibration& c) const {
-    return table != nullptr ? c.*(table->field) / table->to_si : c.step_overhead[backend] * 1e6;
+    return table != nullptr ? c.*(table->field) / table->to_si
+                            : (c.*(per_backend->field))[backend] * 1e6;
   }
   void Set(Calibration& c, double v) const {
     if (table != nullptr) {
       c.*(table->field) = v * table->to_si;
     } else {
-      c.step_overhead[backend] = v * 1e-6;
+      (c.*(per_backend->field))[backend] = v * 1e-6;
     }
   }
 };
@@ -40,6 +42,7 @@ std::pair<double, double> Bounds(const hardware::CalibrationParam& p) {
   if (k.starts_with("gemm_eff") || k.ends_with("_eff")) return {0.15, 1.0};
   if (k == "moe_imbalance") return {1.0, 5.0};
   if (k == "kernel_overhead_us") return {0.0, 30.0};
+  if (k == "kv_transfer_overhead_us") return {0.0, 2e6};
   if (k == "comm_latency_factor") return {0.0, 5.0};
   if (k == "attn_len_half_tokens") return {0.0, 8192.0};
   return {p.min, p.max};
@@ -141,7 +144,7 @@ Result<E2eFit> FitEndToEnd(const std::vector<const SiliconRow*>& all_rows,
   // The parameters the rows can inform.
   std::set<DType> dtypes;
   std::set<int> backends;
-  bool moe = false;
+  bool moe = false, disagg = false;
   std::map<std::string, bool> is_moe;
   for (const auto& r : rows) {
     if (!is_moe.contains(r.model)) {
@@ -152,6 +155,7 @@ Result<E2eFit> FitEndToEnd(const std::vector<const SiliconRow*>& all_rows,
     dtypes.insert(r.precision.gemm.compute == DType::kInt4 ? DType::kBf16 : r.precision.gemm.compute);
     dtypes.insert(r.precision.moe.compute == DType::kInt4 ? DType::kBf16 : r.precision.moe.compute);
     backends.insert(static_cast<int>(r.backend));
+    disagg |= r.disaggregated;
   }
   Objective obj;
   obj.rows = &rows;
@@ -167,13 +171,16 @@ Result<E2eFit> FitEndToEnd(const std::vector<const SiliconRow*>& all_rows,
     if (key == "gemm_eff_fp8" && !dtypes.contains(DType::kFp8)) continue;
     if (key == "gemm_eff_fp4" && !dtypes.contains(DType::kNvfp4)) continue;
     if (key == "moe_imbalance" && !moe) continue;
+    if (key == "kv_transfer_overhead_us" && !disagg) continue;
     auto [lo, hi] = Bounds(*table);
-    obj.params.push_back(Param{key, table, 0, lo, hi});
+    obj.params.push_back(Param{key, table, nullptr, 0, lo, hi});
   }
-  for (int b : backends) {
-    obj.params.push_back(Param{fmt::format("step_overhead_us.{}",
-                                           hardware::BackendName(static_cast<Backend>(b))),
-                               nullptr, b, 0.0, 20000.0});
+  for (const auto& bp : hardware::BackendParams()) {
+    for (int b : backends) {
+      obj.params.push_back(Param{
+          fmt::format("{}.{}", bp.key, hardware::BackendName(static_cast<Backend>(b))), nullptr,
+          &bp, b, 0.0, bp.key == "step_overhead_us" ? 20000.0 : 2e6});
+    }
   }
   const size_t n = obj.params.size();
   // Start from the first system's values (all systems of a pooled fit share
@@ -290,10 +297,12 @@ Result<CrossValidation> LeaveOneSystemOut(const std::vector<const SiliconRow*>& 
     for (const auto& [name, spec] : pooled) sum += spec.calibration.*(p.field);
     mean.*(p.field) = sum / count;
   }
-  for (int b = 0; b < hardware::kNumBackends; ++b) {
-    double sum = 0;
-    for (const auto& [name, spec] : pooled) sum += spec.calibration.step_overhead[b];
-    mean.step_overhead[b] = sum / count;
+  for (const auto& bp : hardware::BackendParams()) {
+    for (int b = 0; b < hardware::kNumBackends; ++b) {
+      double sum = 0;
+      for (const auto& [name, spec] : pooled) sum += (spec.calibration.*bp.field)[b];
+      (mean.*bp.field)[b] = sum / count;
+    }
   }
   for (auto& [name, spec] : pooled) spec.calibration = mean;
   auto result = FitEndToEnd(train, pooled, fit);

@@ -28,10 +28,13 @@
 namespace disagg::calib {
 
 struct E2eFitOptions {
-  // Calibration keys (CalibrationParams() names) fitted besides the step
-  // overhead of every backend that has rows.
-  std::vector<std::string> keys = {"kernel_overhead_us", "moe_imbalance", "gemm_eff_bf16",
-                                   "gemm_eff_fp8", "gemm_eff_fp4", "attn_decode_eff"};
+  // Calibration keys (CalibrationParams() names) fitted besides the step and
+  // request overheads of every backend that has rows; keys the rows cannot
+  // inform (a dtype no row computes in, MoE imbalance without MoE rows, KV
+  // transfer overhead without disaggregated rows) are left out.
+  // The parameters single-kernel benchmarks cannot identify; the per-op
+  // efficiencies stay as the kernel fit set them.
+  std::vector<std::string> keys = {"kernel_overhead_us", "moe_imbalance", "kv_transfer_overhead_us"};
   int rounds = 3;         // requests per benchmark client while fitting
   int max_rows = 160;     // per fit: rows subsampled evenly by run beyond this
   int max_evals = 150;    // objective evaluations

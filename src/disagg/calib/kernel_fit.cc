@@ -56,10 +56,10 @@ Free MakeFree(std::string_view key) {
   static const std::map<std::string_view, std::pair<double, double>> boxes = {
       {"gemm_eff_bf16", {0.3, 0.95}},       {"gemm_eff_fp8", {0.3, 0.95}},
       {"gemm_eff_fp4", {0.3, 0.95}},        {"mem_eff", {0.6, 0.95}},
-      {"kernel_overhead_us", {1, 20}},      {"attn_prefill_eff", {0.2, 0.9}},
+      {"kernel_launch_us", {1, 20}},      {"attn_prefill_eff", {0.2, 0.9}},
       {"attn_len_half_tokens", {16, 4096}}, {"attn_decode_eff", {0.4, 1.0}},
       {"comm_bw_eff", {0.3, 0.95}},         {"comm_latency_factor", {0.05, 2}},
-      {"moe_imbalance", {1, 2.5}},
+      {"moe_gemm_eff", {0.15, 1.0}},
   };
   const CalibrationParam& p = Param(key);
   auto [lo, hi] = boxes.at(key);
@@ -87,7 +87,7 @@ struct Item {
 };
 
 double SumSquares(const SystemSpec& sys, const std::vector<const KernelRow*>& rows) {
-  perf::Device d = perf::Device::FromSystem(sys);
+  perf::Device d = perf::Device::FromSystem(hardware::KernelView(sys));
   double sum = 0;
   for (const KernelRow* r : rows) {
     auto p = PredictKernel(*r, sys, d);
@@ -130,7 +130,7 @@ double MultiStart(Stage& stage, const KernelFitOptions& o) {
   double best_f = StageObjective(best, dummy, &stage);
   if (n == 1) {
     // One parameter: tile padding makes the error piecewise constant in it
-    // (moe_imbalance scales padded rows), so scan the legal range first and
+    // (moe_gemm_eff scales the padded rows' rate), so scan the legal range first and
     // start the local search from the best grid point.
     constexpr int kGrid = 1000;
     for (int i = 0; i <= kGrid; ++i) {
@@ -194,7 +194,7 @@ Result<KernelFit> FitKernels(const SystemSpec& system, const std::vector<KernelR
   KernelFit fit;
   fit.system = system.name;
   fit.before = system.calibration;
-  const perf::Device before_device = perf::Device::FromSystem(system);
+  const perf::Device before_device = perf::Device::FromSystem(hardware::KernelView(system));
 
   KernelSelection sel = SelectKernelRows(system, all, o.mem_eff_from_stream);
   fit.excluded = sel.excluded;
@@ -271,7 +271,7 @@ Result<KernelFit> FitKernels(const SystemSpec& system, const std::vector<KernelR
   const bool has_context =
       any_fitted([](const Item& it) { return it.row->op == KernelOp::kContextAttention; });
   if (streams.empty() && (!free_a.empty() || has_decode)) free_a.push_back(MakeFree("mem_eff"));
-  if (!rows_a.empty()) free_a.push_back(MakeFree("kernel_overhead_us"));
+  if (!rows_a.empty()) free_a.push_back(MakeFree("kernel_launch_us"));
   if (has_context) {
     free_a.push_back(MakeFree("attn_prefill_eff"));
     free_a.push_back(MakeFree("attn_len_half_tokens"));
@@ -281,7 +281,7 @@ Result<KernelFit> FitKernels(const SystemSpec& system, const std::vector<KernelR
     free_b.push_back(MakeFree("comm_bw_eff"));
     free_b.push_back(MakeFree("comm_latency_factor"));
   }
-  if (!rows_c.empty()) free_c.push_back(MakeFree("moe_imbalance"));
+  if (!rows_c.empty()) free_c.push_back(MakeFree("moe_gemm_eff"));
 
   // Stages A and C for each tile height; B once.
   const bool tiles_matter = any_fitted(
@@ -333,7 +333,7 @@ Result<KernelFit> FitKernels(const SystemSpec& system, const std::vector<KernelR
   fit.after.sources = system.calibration.sources;
 
   // Per-row and per-family errors, before and after.
-  const perf::Device after_device = perf::Device::FromSystem(work);
+  const perf::Device after_device = perf::Device::FromSystem(hardware::KernelView(work));
   std::map<std::string, std::pair<std::vector<std::pair<double, double>>,
                                   std::vector<std::pair<double, double>>>>
       pairs;
@@ -411,7 +411,7 @@ Result<KernelFit> FitKernels(const SystemSpec& system, const std::vector<KernelR
         return f.starts_with("GEMM") || f.starts_with("decode") || f.starts_with("HBM");
       };
     }
-    if (key == "kernel_overhead_us") {
+    if (key == "kernel_launch_us") {
       return [&](const std::string& f) {
         return family_fitted[f] && (f.starts_with("GEMM") || f.find("attention") != f.npos);
       };
@@ -425,7 +425,7 @@ Result<KernelFit> FitKernels(const SystemSpec& system, const std::vector<KernelR
     if (key.starts_with("comm_")) {
       return [](const std::string& f) { return f.starts_with("all-reduce"); };
     }
-    if (key == "moe_imbalance") {
+    if (key == "moe_gemm_eff") {
       return [](const std::string& f) { return f.starts_with("MoE"); };
     }
     return [&](const std::string& f) {  // gemm_tile_rows
@@ -439,8 +439,8 @@ Result<KernelFit> FitKernels(const SystemSpec& system, const std::vector<KernelR
   };
   static constexpr std::string_view kKernelKeys[] = {
       "gemm_eff_bf16",   "gemm_eff_fp8",       "gemm_eff_fp4",        "gemm_tile_rows",
-      "mem_eff",         "kernel_overhead_us", "attn_prefill_eff",    "attn_len_half_tokens",
-      "attn_decode_eff", "comm_bw_eff",        "comm_latency_factor", "moe_imbalance"};
+      "mem_eff",         "kernel_launch_us", "attn_prefill_eff",    "attn_len_half_tokens",
+      "attn_decode_eff", "comm_bw_eff",        "comm_latency_factor", "moe_gemm_eff"};
   const std::string tool = fmt::format("disagg calibrate --kernels {}", o.origin);
   for (std::string_view key : kKernelKeys) {
     const CalibrationParam& p = Param(key);
@@ -457,13 +457,14 @@ Result<KernelFit> FitKernels(const SystemSpec& system, const std::vector<KernelR
         note =
             " The model charges attention math at the bf16 rate whatever the KV format, so "
             "rows with an fp8 KV cache (run as FP8 FMHA) are held out.";
-      } else if (key == "moe_imbalance") {
-        note = pf.after > 1.3
-                   ? " The rows use balanced routing, so this is not routing skew: large-token "
-                     "expert layers run below the dense GEMM rate and this factor absorbs it; "
-                     "real routing skew would come on top."
-                   : " The rows use balanced routing, so a value near 1 is expected: per-expert "
-                     "tile padding accounts for them.";
+      } else if (key == "moe_gemm_eff") {
+        note =
+            " The rows use balanced routing, so this is the grouped expert GEMM's own rate; "
+            "routing skew (moe_imbalance) is fitted end to end.";
+      } else if (key == "kernel_launch_us") {
+        note =
+            " Single kernels timed on their own pay their launch and synchronisation; inside a "
+            "CUDA-graph step the per-kernel cost (kernel_overhead_us) is fitted end to end.";
       }
       source = fmt::format(
           "Fitted by `{}` ({}; jointly: {}; gemm_tile_rows {}) on {}'s rows. {}. "

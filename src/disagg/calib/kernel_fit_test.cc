@@ -24,13 +24,13 @@ Calibration Truth(Calibration c) {
   c.gemm_eff_fp4 = 0.47;
   c.gemm_tile_rows = 64;
   c.mem_eff = 0.83;
-  c.kernel_overhead = 6.5e-6;
+  c.kernel_launch = 6.5e-6;
   c.attn_prefill_eff = 0.55;
   c.attn_len_half = 700;
   c.attn_decode_eff = 0.81;
   c.comm_bw_eff = 0.63;
   c.comm_latency_factor = 0.5;
-  c.moe_imbalance = 1.6;
+  c.moe_gemm_eff = 0.6;
   return c;
 }
 
@@ -84,7 +84,7 @@ std::vector<KernelRow> SyntheticRows(const SystemSpec& truth) {
       }
     }
   }
-  perf::Device d = perf::Device::FromSystem(truth);
+  perf::Device d = perf::Device::FromSystem(hardware::KernelView(truth));
   for (auto& r : rows) r.measured = *PredictKernel(r, truth, d);
   return rows;
 }
@@ -109,14 +109,14 @@ TEST(KernelFit, RecoversTheParametersThatGeneratedTheRows) {
   ExpectRelative(c.gemm_eff_fp4, t.gemm_eff_fp4, 0.005, "gemm_eff_fp4");
   EXPECT_EQ(c.gemm_tile_rows, 64);
   ExpectRelative(c.mem_eff, t.mem_eff, 0.005, "mem_eff");
-  ExpectRelative(c.kernel_overhead, t.kernel_overhead, 0.01, "kernel_overhead");
+  ExpectRelative(c.kernel_launch, t.kernel_launch, 0.01, "kernel_launch");
   ExpectRelative(c.attn_prefill_eff, t.attn_prefill_eff, 0.01, "attn_prefill_eff");
   ExpectRelative(c.attn_len_half, t.attn_len_half, 0.02, "attn_len_half");
   ExpectRelative(c.attn_decode_eff, t.attn_decode_eff, 0.005, "attn_decode_eff");
   ExpectRelative(c.comm_bw_eff, t.comm_bw_eff, 0.005, "comm_bw_eff");
   ExpectRelative(c.comm_latency_factor, t.comm_latency_factor, 0.02, "comm_latency_factor");
   // Tile padding makes the MoE error flat over small ranges of the imbalance.
-  ExpectRelative(c.moe_imbalance, t.moe_imbalance, 0.03, "moe_imbalance");
+  ExpectRelative(c.moe_gemm_eff, t.moe_gemm_eff, 0.03, "moe_gemm_eff");
 
   // Every family is then reproduced, and was not before.
   ASSERT_EQ(fit->after_errors.size(), fit->before_errors.size());
@@ -213,7 +213,7 @@ TEST(KernelFit, MoeRowsKeepTheFastestKernelPerShape) {
   auto fit = FitKernels(system, rows, o);
   ASSERT_TRUE(fit.has_value());
   EXPECT_EQ(fit->excluded.size(), 1u);
-  EXPECT_NEAR(fit->after.moe_imbalance / truth.calibration.moe_imbalance, 1.0, 0.03);
+  EXPECT_NEAR(fit->after.moe_gemm_eff / truth.calibration.moe_gemm_eff, 1.0, 0.03);
 }
 
 TEST(KernelFit, NoRowsForTheSystemIsAnError) {

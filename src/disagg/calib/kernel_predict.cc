@@ -39,7 +39,8 @@ std::optional<double> PredictMoe(const MoeShape& s, const SystemSpec& system) {
   map.tp = s.tp * s.ep;
   map.moe_tp = s.tp;
   map.moe_ep = s.ep;
-  auto step = perf::StepModel::Create(m, system, p, map, hardware::Backend::kTrtllm);
+  auto step = perf::StepModel::Create(m, hardware::KernelView(system), p, map,
+                                       hardware::Backend::kTrtllm);
   if (!step) return std::nullopt;
   perf::BatchShape b = step->NewBatch();
   b.AddDecode(s.tokens, 0);
@@ -128,7 +129,7 @@ FamilyError Spread(const std::vector<std::pair<double, double>>& pm) {
 KernelSelection SelectKernelRows(const SystemSpec& system, const std::vector<KernelRow>& all,
                                  bool mem_eff_from_stream) {
   KernelSelection sel;
-  const perf::Device device = perf::Device::FromSystem(system);
+  const perf::Device device = perf::Device::FromSystem(hardware::KernelView(system));
   std::vector<const KernelRow*> mine;
   std::map<std::tuple<double, double, double, int, int, int, int, int>, const KernelRow*> moe_best;
   for (const KernelRow& r : all) {

@@ -113,7 +113,7 @@ Json FitJson(const calib::KernelFit& fit) {
 }
 
 // The calibration block in the catalog's key order: the scalar parameters in
-// CalibrationParams() order, then step_overhead_us; "value" before "source".
+// CalibrationParams() order, then the per-backend ones; "value" before "source".
 OrderedJson OrderedCalibration(const hardware::Calibration& c) {
   Json plain = hardware::CalibrationToJson(c);
   auto entry = [](const Json& e) {
@@ -132,12 +132,14 @@ OrderedJson OrderedCalibration(const hardware::Calibration& c) {
   for (const auto& p : hardware::CalibrationParams()) {
     out[std::string(p.key)] = entry(plain.at(std::string(p.key)));
   }
-  OrderedJson per;
-  for (int i = 0; i < hardware::kNumBackends; ++i) {
-    std::string b(hardware::BackendName(static_cast<hardware::Backend>(i)));
-    per[b] = entry(plain.at("step_overhead_us").at(b));
+  for (const auto& bp : hardware::BackendParams()) {
+    OrderedJson per;
+    for (int i = 0; i < hardware::kNumBackends; ++i) {
+      std::string b(hardware::BackendName(static_cast<hardware::Backend>(i)));
+      per[b] = entry(plain.at(std::string(bp.key)).at(b));
+    }
+    out[std::string(bp.key)] = per;
   }
-  out["step_overhead_us"] = per;
   return out;
 }
 

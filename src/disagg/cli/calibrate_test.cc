@@ -127,7 +127,7 @@ TEST_F(CalibrateTest, FitsAndWritesTheSystemJson) {
   RunResult r = Run({"--kernels", rows_, "--system", "h100_sxm", "-o", out});
   ASSERT_EQ(r.status, 0) << r;
   for (const char* part : {"h100_sxm", "GEMM bf16", "all-reduce TRT-LLM", "HBM STREAM",
-                           "gemm_eff_bf16", "kernel_overhead_us", "comm_bw_eff", "fitted", "STREAM",
+                           "gemm_eff_bf16", "kernel_launch_us", "comm_bw_eff", "fitted", "STREAM",
                            "A100-SXM4-80GB", "not one number", "wrote"}) {
     EXPECT_NE(r.out.find(part), std::string::npos) << part << "\n" << r;
   }
@@ -144,7 +144,9 @@ TEST_F(CalibrateTest, FitsAndWritesTheSystemJson) {
   EXPECT_EQ(c.attn_decode_eff, catalog->calibration.attn_decode_eff);
   EXPECT_EQ(c.sources.at("attn_decode_eff"), catalog->calibration.sources.at("attn_decode_eff"));
   EXPECT_EQ(c.kv_cache_fraction, catalog->calibration.kv_cache_fraction);
-  EXPECT_EQ(c.step_overhead, catalog->calibration.step_overhead);
+  for (int i = 0; i < hardware::kNumBackends; ++i) {
+    EXPECT_NEAR(c.step_overhead[i], catalog->calibration.step_overhead[i], 1e-12);
+  }
   EXPECT_EQ(system->gpu.hbm_bw, catalog->gpu.hbm_bw);
 }
 

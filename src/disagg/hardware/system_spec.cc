@@ -52,12 +52,25 @@ const std::vector<CalibrationParam>& CalibrationParams() {
       {"comm_bw_eff", 1, &Calibration::comm_bw_eff, 0.05, 1.0},
       {"comm_latency_factor", 1, &Calibration::comm_latency_factor, 0, 100},
       {"moe_imbalance", 1, &Calibration::moe_imbalance, 1.0, 8.0},
+      {"moe_gemm_eff", 1, &Calibration::moe_gemm_eff, 0.05, 1.0},
       {"kernel_overhead_us", 1e-6, &Calibration::kernel_overhead, 0, 1000},
+      {"kernel_launch_us", 1e-6, &Calibration::kernel_launch, 0, 1000},
       {"kv_transfer_overhead_us", 1e-6, &Calibration::kv_transfer_overhead, 0, 1e7},
       {"kv_cache_fraction", 1, &Calibration::kv_cache_fraction, 0.1, 1.0},
       {"runtime_reserved_gib", kGiB, &Calibration::runtime_reserved, 0, 1024},
       {"activation_bytes_per_token_hidden", 1, &Calibration::activation_bytes_per_token_hidden, 0,
        1024},
+  };
+  return params;
+}
+
+const std::vector<BackendParam>& BackendParams() {
+  // Defaults before calibration: a CUDA-graph decode step of each framework
+  // costs a fraction of a millisecond of host-side scheduling; a request's
+  // trip through the API server and tokeniser a few milliseconds.
+  static const std::vector<BackendParam> params = {
+      {"step_overhead_us", &Calibration::step_overhead, {0.5e-3, 1.0e-3, 1.5e-3}},
+      {"request_overhead_us", &Calibration::request_overhead, {2e-3, 2e-3, 2e-3}},
   };
   return params;
 }
@@ -70,16 +83,15 @@ Result<Calibration> ParseCalibration(JsonReader& r) {
                              std::string(p.key)) *
         p.to_si;
   }
-  // Defaults per backend before calibration: a CUDA-graph decode step of each
-  // framework costs a fraction of a millisecond of host-side scheduling.
-  c.step_overhead = {0.5e-3, 1.0e-3, 1.5e-3};
-  if (r.Has("step_overhead_us")) {
-    JsonReader per = r.Object("step_overhead_us");
+  for (const auto& bp : BackendParams()) {
+    auto& values = c.*bp.field;
+    values = bp.defaults;
+    if (!r.Has(bp.key)) continue;
+    JsonReader per = r.Object(bp.key);
     for (int i = 0; i < kNumBackends; ++i) {
-      c.step_overhead[i] =
-          ReadCalibrationValue(per, kBackendNames[i], c.step_overhead[i] * 1e6, 0, 1e6, c.sources,
-                               fmt::format("step_overhead_us.{}", kBackendNames[i])) *
-          1e-6;
+      values[i] = ReadCalibrationValue(per, kBackendNames[i], values[i] * 1e6, 0, 1e7, c.sources,
+                                       fmt::format("{}.{}", bp.key, kBackendNames[i])) *
+                  1e-6;
     }
     r.Absorb(per);
   }
@@ -97,13 +109,22 @@ Json CalibrationToJson(const Calibration& c) {
   for (const auto& p : CalibrationParams()) {
     out[std::string(p.key)] = entry(std::string(p.key), c.*p.field / p.to_si);
   }
-  Json per = Json::object();
-  for (int i = 0; i < kNumBackends; ++i) {
-    per[std::string(kBackendNames[i])] =
-        entry(fmt::format("step_overhead_us.{}", kBackendNames[i]), c.step_overhead[i] * 1e6);
+  for (const auto& bp : BackendParams()) {
+    Json per = Json::object();
+    for (int i = 0; i < kNumBackends; ++i) {
+      per[std::string(kBackendNames[i])] =
+          entry(fmt::format("{}.{}", bp.key, kBackendNames[i]), (c.*bp.field)[i] * 1e6);
+    }
+    out[std::string(bp.key)] = per;
   }
-  out["step_overhead_us"] = per;
   return out;
+}
+
+SystemSpec KernelView(const SystemSpec& system) {
+  SystemSpec view = system;
+  view.calibration.kernel_overhead = system.calibration.kernel_launch;
+  view.calibration.moe_imbalance = 1.0;
+  return view;
 }
 
 Result<SystemSpec> ParseSystemSpec(const Json& json, const std::string& origin) {

@@ -55,12 +55,19 @@ struct Calibration {
   double attn_decode_eff = 0.7;     // fraction of HBM bandwidth of decode KV reads
   double comm_bw_eff = 0.75;        // fraction of link bandwidth collectives achieve
   double comm_latency_factor = 0.25;  // ring per-hop latency as a fraction of the link latency
-  double moe_imbalance = 1.2;       // busiest expert rank's routed load / mean load
-  double kernel_overhead = 2e-6;    // s added to every kernel of a step (launch and tail)
+  double moe_imbalance = 1.2;       // busiest expert rank's routed load / mean load (routing skew)
+  double moe_gemm_eff = 1.0;        // grouped expert GEMMs' compute rate / the dense GEMM rate
+  double kernel_overhead = 2e-6;    // s added to every kernel of a step run as a CUDA graph
+  // s a kernel timed on its own pays instead (launch and synchronisation);
+  // used only to compare with single-kernel benchmarks.
+  double kernel_launch = 5e-6;
   // s per KV-cache hand-off beyond the bytes on the wire: transfer setup,
   // memory registration and the serving framework's control messages.
   double kv_transfer_overhead = 0;
   std::array<double, kNumBackends> step_overhead{};  // s per forward step, by backend
+  // s between a request reaching the serving framework and its prompt
+  // reaching the engine (API server, tokenisation, admission), by backend.
+  std::array<double, kNumBackends> request_overhead{};
   double kv_cache_fraction = 0.9;  // of the memory left after weights, activations and reserve
   double runtime_reserved = 3 * 1073741824.0;  // bytes: CUDA context, NCCL, workspaces
   double activation_bytes_per_token_hidden = 16;  // workspace bytes per token per hidden unit
@@ -81,6 +88,14 @@ struct SystemSpec {
   std::map<std::string, std::string> sources;  // spec key -> citation
 };
 
+// A per-backend calibration parameter: JSON key (microseconds) and field.
+struct BackendParam {
+  std::string_view key;
+  std::array<double, kNumBackends> Calibration::*field;
+  std::array<double, kNumBackends> defaults;  // s
+};
+const std::vector<BackendParam>& BackendParams();
+
 // One scalar calibration parameter as it appears in JSON: key (with its unit),
 // the factor from the JSON unit to SI, its field, and the legal range (JSON
 // units). The table drives parsing, writing and fitting alike.
@@ -94,6 +109,11 @@ struct CalibrationParam {
 const std::vector<CalibrationParam>& CalibrationParams();
 
 Result<SystemSpec> ParseSystemSpec(const Json& json, const std::string& origin);
+
+// The system as single-kernel benchmarks see it: every kernel pays the
+// stand-alone launch latency (kernel_launch) instead of the in-graph
+// overhead, and routing is balanced (moe_imbalance 1), as in those benchmarks.
+SystemSpec KernelView(const SystemSpec& system);
 
 // Reads or replaces only the calibration block (used by `disagg calibrate`).
 Result<Calibration> ParseCalibration(JsonReader& reader);

@@ -333,7 +333,8 @@ TEST(SystemSpec, CalibrationRoundTrips) {
   EXPECT_DOUBLE_EQ(out["runtime_reserved_gib"]["value"].get<double>(), 4.5);
   EXPECT_DOUBLE_EQ(out["step_overhead_us"]["sglang"]["value"].get<double>(), 1234);
   EXPECT_EQ(out["gemm_eff_bf16"]["source"], "fit");
-  EXPECT_EQ(out.size(), CalibrationParams().size() + 1);  // + step_overhead_us
+  // The scalar parameters plus one object per per-backend parameter.
+  EXPECT_EQ(out.size(), CalibrationParams().size() + BackendParams().size());
 
   JsonReader r2(out, "cal2.json", "calibration");
   auto c2 = ParseCalibration(r2);
@@ -341,8 +342,10 @@ TEST(SystemSpec, CalibrationRoundTrips) {
   for (const auto& p : CalibrationParams()) {
     EXPECT_DOUBLE_EQ((*c1).*p.field, (*c2).*p.field) << p.key;
   }
-  for (int i = 0; i < kNumBackends; ++i) {
-    EXPECT_DOUBLE_EQ(c1->step_overhead[i], c2->step_overhead[i]);
+  for (const auto& bp : BackendParams()) {
+    for (int i = 0; i < kNumBackends; ++i) {
+      EXPECT_DOUBLE_EQ(((*c1).*bp.field)[i], ((*c2).*bp.field)[i]) << bp.key;
+    }
   }
   EXPECT_EQ(c1->sources, c2->sources);
   EXPECT_DOUBLE_EQ(c2->step_overhead[1], 1234e-6);
@@ -351,7 +354,7 @@ TEST(SystemSpec, CalibrationRoundTrips) {
   Json again = CalibrationToJson(*c2);
   ASSERT_EQ(again.size(), out.size());
   for (const auto& [key, entry] : out.items()) {
-    if (key == "step_overhead_us") continue;
+    if (key == "step_overhead_us" || key == "request_overhead_us") continue;
     EXPECT_DOUBLE_EQ(again[key]["value"].get<double>(), entry["value"].get<double>()) << key;
     EXPECT_EQ(again[key].value("source", ""), entry.value("source", "")) << key;
   }

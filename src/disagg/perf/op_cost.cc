@@ -19,6 +19,7 @@ Device Device::FromSystem(const hardware::SystemSpec& system) {
   d.attn_len_half = c.attn_len_half;
   d.kernel_overhead = c.kernel_overhead;
   d.moe_imbalance = c.moe_imbalance;
+  d.moe_gemm_eff = c.moe_gemm_eff;
   d.nvlink = Link{system.gpu.nvlink_bw * c.comm_bw_eff, system.nvlink_latency,
                   system.nvlink_latency * c.comm_latency_factor, true};
   d.scaleout = Link{system.scaleout_bw * c.comm_bw_eff, system.scaleout_latency,

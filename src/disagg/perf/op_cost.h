@@ -42,6 +42,7 @@ struct Device {
   double attn_len_half = 256;
   double kernel_overhead = 0;
   double moe_imbalance = 1;  // busiest expert rank's load / mean load
+  double moe_gemm_eff = 1;   // grouped expert GEMMs' rate / the dense GEMM rate
   Link nvlink;
   Link scaleout;
   int nvlink_domain = 8;
@@ -80,12 +81,13 @@ inline double GemmTime(const Device& d, double m, double n, double k, DType weig
 
 // A grouped GEMM over `experts` weight matrices (each n x k) sharing `m` rows
 // in total (the routed experts of one MoE layer on one GPU): each expert's
-// rows are padded to whole tiles separately.
+// rows are padded to whole tiles separately, and the grouped kernel runs at
+// moe_gemm_eff of the dense rate.
 inline double GroupedGemmTime(const Device& d, double m, double experts, double n, double k,
                               DType weight, DType compute, double act_bytes = 2.0) {
   if (m <= 0 || experts <= 0) return 0;
   double padded = experts * PaddedRows(d, m / experts);
-  double compute_s = 2.0 * padded * n * k / d.flops[static_cast<int>(compute)];
+  double compute_s = 2.0 * padded * n * k / (d.flops[static_cast<int>(compute)] * d.moe_gemm_eff);
   double bytes = experts * n * k * BytesPerElement(weight) + m * (k + n) * act_bytes;
   return std::max(compute_s, bytes / d.mem_bw) + d.kernel_overhead +
          QuantizeTime(d, m * k, compute);
@@ -116,21 +118,68 @@ inline double StreamTime(const Device& d, double bytes) {
   return bytes <= 0 ? 0 : bytes / d.mem_bw + d.kernel_overhead;
 }
 
-// All-reduce of `bytes` per GPU over n GPUs: a ring (2(n-1)/n of the bytes
-// over the link, 2(n-1) hops) or, where the link allows, a one-shot kernel
-// (each GPU reads the n-1 peer buffers: one latency, (n-1) x bytes), which
-// wins for small messages; the faster of the two.
+// All-reduce of `bytes` per GPU over n GPUs, the fastest of the algorithms
+// collective libraries pick from: a ring (2(n-1)/n of the bytes over the
+// link, 2(n-1) hops), a tree (twice the bytes, 2 log2(n) hops: wins for many
+// GPUs and small messages) and, where the link allows, a one-shot kernel
+// (each GPU reads the n-1 peer buffers: one latency, (n-1) x bytes).
 inline double AllReduceTime(const Link& l, double bytes, int n) {
   if (n <= 1 || bytes <= 0) return 0;
   double ring = 2.0 * (n - 1) / n * bytes / l.bw + 2.0 * (n - 1) * l.hop_latency;
-  if (!l.one_shot) return ring;
-  return std::min(ring, (n - 1) * bytes / l.bw + l.latency);
+  double tree = 2.0 * bytes / l.bw + 2.0 * std::ceil(std::log2(n)) * l.hop_latency;
+  double best = std::min(ring, tree);
+  if (!l.one_shot) return best;
+  return std::min(best, (n - 1) * bytes / l.bw + l.latency);
 }
 
 // All-to-all where each GPU holds `bytes` to scatter over n GPUs.
 inline double AllToAllTime(const Link& l, double bytes, int n) {
   if (n <= 1 || bytes <= 0) return 0;
   return static_cast<double>(n - 1) / n * bytes / l.bw + l.latency;
+}
+
+// All-reduce over a group of n GPUs laid out in NVLink domains: one NVLink
+// collective inside a domain; across domains the hierarchical form NCCL
+// uses: reduce inside each domain over NVLink, all-reduce each GPU's
+// 1/domain share across the domains over the scale-out network, gather back.
+// Inside a large domain the same two-level decomposition over NVLink (groups
+// of 8, then across them) is one more algorithm to choose from, so a larger
+// domain is never slower than a smaller one.
+inline double GroupAllReduceTime(const Device& d, double bytes, int n) {
+  constexpr int kSubgroup = 8;
+  if (n <= d.nvlink_domain) {
+    double flat = AllReduceTime(d.nvlink, bytes, n);
+    if (n <= kSubgroup || n % kSubgroup != 0) return flat;
+    return std::min(flat, AllReduceTime(d.nvlink, bytes, kSubgroup) +
+                              AllReduceTime(d.nvlink, bytes / kSubgroup, n / kSubgroup));
+  }
+  const int local = d.nvlink_domain;
+  const int domains = (n + local - 1) / local;
+  return AllReduceTime(d.nvlink, bytes, local) + AllReduceTime(d.scaleout, bytes / local, domains);
+}
+
+// Expected distinct members of a group of `n` each item reaches when it
+// picks `k` of them uniformly.
+inline double DistinctReached(double n, double k) {
+  if (n <= 1) return 1;
+  return n * -std::expm1(k * std::log1p(-1.0 / n));
+}
+
+// MoE token dispatch (or combine) over an expert group of n GPUs: each GPU
+// sends `tokens` tokens of `token_bytes` to the `ranks` GPUs holding their
+// experts. Inside one NVLink domain an all-to-all; across domains a token
+// crosses the network once per remote domain that holds one of its experts
+// and fans out over NVLink there (DeepEP-style), the two overlapping.
+inline double DispatchTime(const Device& d, double tokens, double token_bytes, double ranks,
+                           int n) {
+  if (n <= 1 || tokens <= 0) return 0;
+  if (n <= d.nvlink_domain) return AllToAllTime(d.nvlink, tokens * ranks * token_bytes, n);
+  const int local = d.nvlink_domain;
+  const double domains = std::ceil(static_cast<double>(n) / local);
+  const double remote = DistinctReached(domains, ranks) * (domains - 1) / domains;
+  double network = tokens * remote * token_bytes / d.scaleout.bw + d.scaleout.latency;
+  double nvlink = AllToAllTime(d.nvlink, tokens * ranks / domains * token_bytes, local);
+  return std::max(network, nvlink);
 }
 
 inline double PointToPointTime(const Link& l, double bytes) {

@@ -77,9 +77,14 @@ TEST(OpCost, RingAllReduce) {
   // 16 KiB: ring 2 x 7/8 x 16384 / 1e11 + 14 us = 14.29 us; one-shot
   // 7 x 16384 / 1e11 + 3 us = 4.15 us: the one-shot kernel wins.
   EXPECT_NEAR(AllReduceTime(nvlink, 16384, 8), 7.0 * 16384 / 100e9 + 3e-6, 1e-12);
-  // Across nodes there is no one-shot kernel.
+  // Across nodes there is no one-shot kernel; for 16 KiB over 8 GPUs the
+  // tree (2 x 16384 / 1e10 + 2 x 3 hops x 5 us = 33.3 us) beats the ring
+  // (2 x 7/8 x 16384 / 1e10 + 14 x 5 us = 72.9 us).
   Link ib{10e9, 10e-6, 5e-6, false};
-  EXPECT_NEAR(AllReduceTime(ib, 16384, 8), 2.0 * 7 / 8 * 16384 / 10e9 + 70e-6, 1e-12);
+  EXPECT_NEAR(AllReduceTime(ib, 16384, 8), 2.0 * 16384 / 10e9 + 30e-6, 1e-12);
+  // 64 MiB over 8 GPUs: the ring moves 2 x 7/8 of the bytes, the tree twice
+  // them: ring 2 x 7/8 x 67,108,864 / 1e10 + 70 us = 11.81 ms wins.
+  EXPECT_NEAR(AllReduceTime(ib, 67108864, 8), 2.0 * 7 / 8 * 67108864 / 10e9 + 70e-6, 1e-12);
 }
 
 TEST(OpCost, AllToAllAndPointToPoint) {

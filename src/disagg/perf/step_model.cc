@@ -72,6 +72,7 @@ Result<StepModel> StepModel::Create(const model::ModelSpec& model,
   s.mapping_ = mapping;
   s.device_ = Device::FromSystem(system);
   s.step_overhead_ = system.calibration.step_overhead[static_cast<int>(backend)];
+  s.request_overhead_ = system.calibration.request_overhead[static_cast<int>(backend)];
   s.cap_ = model.sliding_window > 0 ? model.sliding_window : model.sparse_topk;
   s.num_kinds_ = static_cast<int>(model.kinds.size());
   for (int k = 0; k < s.num_kinds_; ++k) {
@@ -94,8 +95,6 @@ Result<StepModel> StepModel::Create(const model::ModelSpec& model,
     bool crosses = first / s.device_.nvlink_domain != (first - 1) / s.device_.nvlink_domain;
     s.boundary_link_[b] = crosses ? s.device_.scaleout : s.device_.nvlink;
   }
-  s.tp_link_ = s.device_.LinkFor(m.tp);
-  s.moe_link_ = s.device_.LinkFor(m.tp * m.dp);
   s.comm_bytes_ = BytesPerElement(precision.comm);
   return s;
 }
@@ -235,13 +234,15 @@ void StepModel::Moe(const BatchShape& b, StepBreakdown& c) const {
   if (map.dp == 1) {
     // Tokens are replicated in the group: one all-reduce combines the experts'
     // partial outputs (and the shared expert's).
-    c.comm += AllReduceTime(moe_link_, t * h * comm_bytes_, group);
+    c.comm += GroupAllReduceTime(d, t * h * comm_bytes_, group);
   } else {
-    // Dispatch each token to the GPUs holding its experts, then combine.
-    double fanout = std::min<double>(group, std::min<double>(m.experts_per_token, map.moe_ep) *
-                                                map.moe_tp);
-    double bytes = t * fanout * h * comm_bytes_;
-    c.comm += 2 * AllToAllTime(moe_link_, bytes, group);
+    // Dispatch each token to the GPUs holding its experts (quantised first
+    // when the experts compute in fp8/fp4), then combine in the comm format.
+    const double ranks = DistinctReached(map.moe_ep, m.experts_per_token) * map.moe_tp;
+    const double dispatch_bytes =
+        q.compute == DType::kBf16 || q.compute == DType::kInt4 ? comm_bytes_ : 1.0;
+    c.comm += DispatchTime(d, t, h * dispatch_bytes, ranks, group);
+    c.comm += DispatchTime(d, t, h * comm_bytes_, ranks, group);
   }
 }
 
@@ -260,7 +261,7 @@ StepBreakdown StepModel::LayerCost(int kind, const BatchShape& b) const {
   } else {
     AttentionGqa(b, kind_capped_[kind], c);
   }
-  c.comm += AllReduceTime(tp_link_, t * h * comm_bytes_, mapping_.tp);
+  c.comm += GroupAllReduceTime(d, t * h * comm_bytes_, mapping_.tp);
   c.other += StreamTime(d, kElementwisePassesPerLayer * 2 * t * h * 2.0);
 
   if (k.ffn == FfnType::kDense) {
@@ -269,7 +270,7 @@ StepBreakdown StepModel::LayerCost(int kind, const BatchShape& b) const {
     const QuantMode q = precision_.gemm;
     c.gemm += GemmTime(d, t, up * inter, h, q.weight, q.compute);
     c.gemm += GemmTime(d, t, h, inter, q.weight, q.compute);
-    c.comm += AllReduceTime(tp_link_, t * h * comm_bytes_, mapping_.tp);
+    c.comm += GroupAllReduceTime(d, t * h * comm_bytes_, mapping_.tp);
   } else {
     Moe(b, c);
   }

@@ -68,6 +68,9 @@ class StepModel {
   // `boundary` (between stage boundary-1 and boundary).
   double SendTime(const BatchShape& batch, int boundary) const;
   double step_overhead() const { return step_overhead_; }
+  // The serving framework's time from a request's arrival to its prompt
+  // reaching the engine (calibrated per backend).
+  double request_overhead() const { return request_overhead_; }
 
   // An empty batch with this model's attention cap set.
   BatchShape NewBatch() const {
@@ -97,14 +100,13 @@ class StepModel {
   Mapping mapping_;
   Device device_;
   double step_overhead_ = 0;
+  double request_overhead_ = 0;
   double cap_ = 0;
   int num_kinds_ = 0;
   std::array<bool, kMaxLayerKinds> kind_capped_{};
   std::array<int, kMaxLayerKinds> kind_count_{};
   std::vector<std::array<int, kMaxLayerKinds>> stage_kind_count_;  // [stage][kind]
   std::vector<Link> boundary_link_;                                // [boundary]
-  Link tp_link_;
-  Link moe_link_;
   double comm_bytes_ = 2;
 };
 

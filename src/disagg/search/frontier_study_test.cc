@@ -161,10 +161,17 @@ TEST(FrontierStudy, LargerNvlinkDomainNeverHurtsAndHelpsAtHighInteractivity) {
   for (double x = 5; x <= top; x *= 1.1) {
     EXPECT_GE(best(big, x), best(small, x) * (1 - 1e-9)) << "interactivity " << x;
   }
-  double high = top * 0.9;
+  // "High interactivity": where the 8-GPU domain's best throughput has
+  // fallen to a quarter of its peak (at the very top both are bounded by the
+  // same per-step overheads of the smallest batches and meet).
+  const double peak = best(small, 5);
+  double high = 5;
+  for (double x = 5; x <= top; x *= 1.05) {
+    if (best(small, x) >= 0.25 * peak) high = x;
+  }
   std::printf("at %.0f tok/s/user: NVL72 %.0f vs NVL8 %.0f tok/s/GPU\n", high, best(big, high),
               best(small, high));
-  EXPECT_GT(best(big, high), best(small, high) * 1.05);
+  EXPECT_GT(best(big, high), best(small, high) * 1.2);
 }
 
 TEST(FrontierStudy, KvBandwidthStaysSmall) {

@@ -21,7 +21,7 @@ ColocatedMetrics EvaluatePiggyback(const perf::StepModel& model, const Workload&
   }
   b.AddDecode(c.decode_batch, w.isl + w.osl / 2);
   c.ttl = model.RoundTime(b);
-  c.ftl = std::ceil(w.isl / chunk - 1e-9) * c.ttl;
+  c.ftl = model.request_overhead() + std::ceil(w.isl / chunk - 1e-9) * c.ttl;
   c.tokens_per_s_per_gpu = c.decode_batch / c.ttl / model.mapping().gpus();
   c.step_tokens = b.tokens();
   return c;

@@ -16,7 +16,7 @@ PrefillMetrics EvaluatePrefill(const perf::StepModel& model, double batch, const
   if (batch <= 0 || w.isl <= 0) return p;
   p.timing = perf::PipelinedPrefill(model, batch, w.isl, chunk);
   const double gpus = model.mapping().gpus();
-  p.ftl = p.timing.latency;
+  p.ftl = model.request_overhead() + p.timing.latency;
   p.requests_per_s = batch / p.timing.busy;
   p.requests_per_s_per_gpu = p.requests_per_s / gpus;
   p.kv_bytes_per_request = KvTransferBytes(model, w.isl);

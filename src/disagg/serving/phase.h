@@ -23,7 +23,7 @@ struct Workload {
 };
 
 struct PrefillMetrics {
-  double ftl = 0;                     // s, prefill compute part of the first-token latency
+  double ftl = 0;  // s: the framework's request overhead + the prefill (KV transfer added by disagg)
   double requests_per_s = 0;          // whole instance
   double requests_per_s_per_gpu = 0;
   double kv_bytes_per_request = 0;    // cache bytes a request hands to decode

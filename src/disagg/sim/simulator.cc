@@ -22,6 +22,7 @@ enum Kind : int {
   kTransferCheck,  // b = network generation
   kKvArrive,       // a = transfer payload
   kSample,
+  kReady,          // a = slot: the framework has handed the request to the engine
 };
 
 struct Slot {
@@ -46,7 +47,9 @@ class Engine {
  private:
   bool disagg() const { return c_.deployment.disaggregated; }
   int64_t NewSlot(const RequestSpec& spec, int64_t client);
+  // A new request: after the framework's request overhead it is routed.
   void Admit(int64_t slot);
+  void Dispatch(int64_t slot);
   double StartBatchingStep(int i);
   void KickBatching(int i);
   void KickPrefill(int i);
@@ -101,6 +104,8 @@ class Engine {
   double window_tokens_ = 0;
   bool fast_forward_ = false;
   bool open_loop_colocated_ = false;
+  double request_overhead_ = 0;
+  std::deque<double> ready_times_;  // requests still in the framework's front end
   double next_sample_ = 0;
   double first_measured_ = -1;
   int64_t interval_arrivals_ = 0, interval_done_ = 0;
@@ -128,6 +133,16 @@ int64_t Engine::NewSlot(const RequestSpec& spec, int64_t client) {
 }
 
 void Engine::Admit(int64_t slot) {
+  const double overhead = request_overhead_;
+  if (overhead > 0) {
+    q_.Push(q_.now() + overhead, kReady, slot);
+    ready_times_.push_back(q_.now() + overhead);
+  } else {
+    Dispatch(slot);
+  }
+}
+
+void Engine::Dispatch(int64_t slot) {
   const RequestSpec& spec = slots_[slot].rec.spec;
   Seq seq;
   seq.slot = slot;
@@ -153,7 +168,8 @@ double Engine::LookaheadBudget() const {
   if (open_loop_colocated_) {
     // Other instances' steps cannot reach this one: only the next arrival
     // (or a timeline sample) can.
-    if (!source_done_) until = std::min(until, pending_.arrival);
+    if (!source_done_) until = std::min(until, pending_.arrival + request_overhead_);
+    if (!ready_times_.empty()) until = std::min(until, ready_times_.front());
     if (c_.timeline_out != nullptr) until = std::min(until, next_sample_);
   } else if (!q_.empty()) {
     // Any queued event might hand this instance work (a finish elsewhere
@@ -320,7 +336,8 @@ void Engine::Finish(int64_t slot) {
     ftl_.Add(r.ftl());
     if (r.spec.osl > 1) ttl_.Add(r.ttl());
     e2e_.Add(r.e2e());
-    queue_.Add(std::max(0.0, r.queueing()));
+    // Queueing is the wait for the engine, after the framework's front end.
+    queue_.Add(std::max(0.0, r.queueing() - request_overhead_));
     r_.output_tokens += static_cast<double>(r.spec.osl);
     r_.end = std::max(r_.end, r.finish);
     if (r.ftl() <= c_.ftl_max && r.ttl() <= c_.ttl_max) ++good_;
@@ -431,6 +448,7 @@ Result<SimResult> Engine::Run() {
   // instance. In an open-loop co-located run with routing that ignores
   // per-step load that is the next arrival; otherwise the next event.
   fast_forward_ = c_.fast_forward;
+  request_overhead_ = c_.system.calibration.request_overhead[static_cast<int>(c_.backend)];
   open_loop_colocated_ =
       !disagg() && c_.concurrency == 0 && c_.router != RouterPolicy::kLeastKv;
   // Workload.
@@ -472,6 +490,10 @@ Result<SimResult> Engine::Run() {
         break;
       case kKvArrive:
         OnKvArrive(e.a);
+        break;
+      case kReady:
+        ready_times_.pop_front();  // readiness keeps arrival order (one overhead for all)
+        Dispatch(e.a);
         break;
       case kSample:
         Sample();
