@@ -100,6 +100,8 @@ Result<std::vector<Pool>> BuildPools(const model::ModelSpec& model,
     c.chunk = spec.chunk;
     c.kv_capacity = fit.kv_budget * map.dp;
     c.kv = MakeKvCost(model, precision, map);
+    // TensorRT-LLM's default capacity scheduler guarantees no eviction.
+    c.reserve_full = backend == hardware::Backend::kTrtllm;
     c.gpus = map.gpus();
     pools.push_back(std::move(p));
   }

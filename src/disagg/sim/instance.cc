@@ -92,13 +92,24 @@ void BatchingInstance::StopDecode(int64_t index) {
   }
 }
 
+// Share of the cache kept free when admitting without reservation, so a
+// sequence just preempted is not re-admitted straight away (vLLM keeps a 1%
+// watermark; decode growth needs a little more room than that).
+constexpr double kAdmissionWatermark = 0.02;
+
 void BatchingInstance::Admit(double /*now*/) {
   const auto& kv = config_.kv;
   while (!waiting_.empty() && running() < config_.max_batch) {
     Seq s = waiting_.front();
     const bool has_cache = s.generated >= 1 && s.prefilled >= s.prompt();
-    const double need = kv.Bytes(static_cast<double>(s.prompt() + 1));
-    if (kv_used() + need > config_.kv_capacity) break;
+    if (config_.reserve_full) {
+      const double whole = kv.Bytes(static_cast<double>(s.isl + s.osl));
+      if (full_reserved_ + whole > config_.kv_capacity) break;
+      full_reserved_ += whole;
+    } else {
+      const double need = kv.Bytes(static_cast<double>(s.prompt() + 1));
+      if (kv_used() + need > config_.kv_capacity * (1 - kAdmissionWatermark)) break;
+    }
     waiting_.pop_front();
     int64_t index = Allocate(s);
     if (has_cache) {
@@ -156,8 +167,7 @@ void BatchingInstance::FinishStep(double /*now*/, StepOutcome& out) {
       if (!live_[k.index] || seqs_[k.index].generation != k.generation) continue;
       out.finished.push_back(seqs_[k.index].slot);
       StopDecode(k.index);
-      free_.push_back(k.index);
-      --outstanding_;
+      Release(k.index);
     }
   }
   // Prompt chunks: completed prompts are a prefix of the FCFS list.
@@ -174,8 +184,7 @@ void BatchingInstance::FinishStep(double /*now*/, StepOutcome& out) {
     }
     if (s.generated >= s.osl) {
       out.finished.push_back(s.slot);
-      free_.push_back(w.index);
-      --outstanding_;
+      Release(w.index);
     } else {
       StartDecode(w.index);
     }
@@ -221,9 +230,19 @@ BatchingInstance::Run BatchingInstance::FastForward(double budget) {
   return run;
 }
 
+void BatchingInstance::Release(int64_t index) {
+  if (config_.reserve_full) {
+    const Seq& s = seqs_[index];
+    full_reserved_ -= config_.kv.Bytes(static_cast<double>(s.isl + s.osl));
+  }
+  free_.push_back(index);
+  --outstanding_;
+}
+
 void BatchingInstance::PreemptIfNeeded(StepOutcome& out) {
-  // The newest decoding sequences give their cache back and recompute later.
-  while (kv_used() > config_.kv_capacity && decoding_ > 1) {
+  // The newest decoding sequences give their cache back and recompute later
+  // (never with whole-request reservations, which cannot overflow).
+  while (!config_.reserve_full && kv_used() > config_.kv_capacity && decoding_ > 1) {
     while (!admit_order_.empty() && !live_[admit_order_.back()]) admit_order_.pop_back();
     if (admit_order_.empty()) break;
     int64_t victim = admit_order_.back();

@@ -77,6 +77,13 @@ struct InstanceConfig {
                            // prefill: CPP chunk (0: none)
   double kv_capacity = 0;  // bytes per GPU of cache, summed over attention-DP ranks
   KvCost kv;
+  // Admission policy. Reserve: a request is admitted only when the cache of
+  // its whole prompt and output fits next to every admitted request's whole
+  // reservation, so nothing is ever evicted (TensorRT-LLM's default,
+  // GUARANTEED_NO_EVICT). Otherwise: admitted when its prompt fits under a
+  // watermark of the capacity, and the newest sequences are preempted
+  // (recomputed later) when decoding outgrows the cache (vLLM, SGLang).
+  bool reserve_full = false;
   int gpus = 1;
 };
 
@@ -143,6 +150,8 @@ class BatchingInstance {
   void StopDecode(int64_t index);
   int64_t Context(const Seq& s) const { return s.admit_ctx + (step_ - s.admit_step); }
   void PreemptIfNeeded(StepOutcome& out);
+  // A sequence leaves the instance: its slot and reservation are freed.
+  void Release(int64_t index);
 
   InstanceConfig config_;
   std::vector<Seq> seqs_;
@@ -158,6 +167,7 @@ class BatchingInstance {
   int64_t below_cap_ = 0;
   int64_t step_ = 0;
   double prefill_reserved_ = 0;  // cache bytes reserved by admitted prompts
+  double full_reserved_ = 0;     // reserve_full: whole-request reservations of admitted sequences
   int64_t outstanding_ = 0;
   // The step in flight.
   bool in_step_ = false;

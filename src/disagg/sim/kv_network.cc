@@ -50,9 +50,17 @@ double KvNetwork::NextCompletion() const {
 }
 
 std::vector<int64_t> KvNetwork::TakeCompleted(double /*now*/) {
+  // (rate <= 0 cannot happen with positive capacities; it would only hold a
+  // transfer forever.)
   std::vector<int64_t> done;
-  // A byte per transfer of slack absorbs floating-point residue.
-  auto finished = [](const Transfer& t) { return t.remaining <= 1.0; };
+  // Slack for floating-point residue: a byte, or a remainder too small to
+  // move the clock (at large times last_ + tiny == last_, and the transfer
+  // would never finish).
+  const double last = last_;
+  auto finished = [last](const Transfer& t) {
+    return t.remaining <= 1.0 || t.rate <= 0 || t.remaining / t.rate < 1e-9 ||
+           last + t.remaining / t.rate <= last;
+  };
   for (const auto& t : transfers_) {
     if (finished(t)) {
       done.push_back(t.payload);

@@ -335,9 +335,10 @@ TEST(SimulatorErrors, DeploymentThatDoesNotFit) {
 }
 
 TEST(SimulatorKvCache, PreemptsWhenTheCacheRunsOut) {
-  // A tiny cache (most of HBM reserved) forces preemptions; every request
-  // still finishes.
+  // A tiny cache (most of HBM reserved) forces preemptions under vLLM's
+  // admission policy; every request still finishes.
   SimConfig c = Base("llama-3.1-8b", "h100_sxm");
+  c.backend = hardware::Backend::kVllm;
   c.system.calibration.runtime_reserved = 62.0 * 1073741824.0;
   c.deployment.colocated = PoolSpec{perf::Mapping{1, 1, 1, 1, 1}, 1, 0, 4096};
   auto lengths = FixedLengths(2000, 2000);
@@ -348,6 +349,13 @@ TEST(SimulatorKvCache, PreemptsWhenTheCacheRunsOut) {
   ASSERT_TRUE(r.has_value()) << r.error().message;
   EXPECT_GT(r->preemptions, 0);
   EXPECT_EQ(r->requests_completed, 300);
+  // TensorRT-LLM reserves each request's whole cache at admission: fewer run
+  // at once, nothing is ever evicted, everything finishes.
+  c.backend = hardware::Backend::kTrtllm;
+  auto t = Simulate(c);
+  ASSERT_TRUE(t.has_value()) << t.error().message;
+  EXPECT_EQ(t->preemptions, 0);
+  EXPECT_EQ(t->requests_completed, 300);
 }
 
 }  // namespace
