@@ -41,6 +41,7 @@ std::pair<double, double> Bounds(const hardware::CalibrationParam& p) {
   std::string_view k = p.key;
   if (k.starts_with("gemm_eff") || k.ends_with("_eff")) return {0.15, 1.0};
   if (k == "moe_imbalance") return {1.0, 5.0};
+  if (k == "moe_routing_spread") return {0.1, 1.0};
   if (k == "kernel_overhead_us") return {0.0, 30.0};
   if (k == "kv_transfer_overhead_us") return {0.0, 2e6};
   if (k == "comm_latency_factor") return {0.0, 5.0};
@@ -170,7 +171,7 @@ Result<E2eFit> FitEndToEnd(const std::vector<const SiliconRow*>& all_rows,
     if (key == "gemm_eff_bf16" && !dtypes.contains(DType::kBf16)) continue;
     if (key == "gemm_eff_fp8" && !dtypes.contains(DType::kFp8)) continue;
     if (key == "gemm_eff_fp4" && !dtypes.contains(DType::kNvfp4)) continue;
-    if (key == "moe_imbalance" && !moe) continue;
+    if ((key == "moe_imbalance" || key == "moe_routing_spread") && !moe) continue;
     if (key == "kv_transfer_overhead_us" && !disagg) continue;
     auto [lo, hi] = Bounds(*table);
     obj.params.push_back(Param{key, table, nullptr, 0, lo, hi});

@@ -34,7 +34,8 @@ struct E2eFitOptions {
   // transfer overhead without disaggregated rows) are left out.
   // The parameters single-kernel benchmarks cannot identify; the per-op
   // efficiencies stay as the kernel fit set them.
-  std::vector<std::string> keys = {"kernel_overhead_us", "moe_imbalance", "kv_transfer_overhead_us"};
+  std::vector<std::string> keys = {"kernel_overhead_us", "moe_imbalance", "moe_routing_spread",
+                                   "kv_transfer_overhead_us"};
   int rounds = 3;         // requests per benchmark client while fitting
   int max_rows = 160;     // per fit: rows subsampled evenly by run beyond this
   int max_evals = 150;    // objective evaluations

@@ -194,7 +194,7 @@ Result<KernelFit> FitKernels(const SystemSpec& system, const std::vector<KernelR
   KernelFit fit;
   fit.system = system.name;
   fit.before = system.calibration;
-  const perf::Device before_device = perf::Device::FromSystem(hardware::KernelView(system));
+  perf::Device before_device = perf::Device::FromSystem(hardware::KernelView(system));
 
   KernelSelection sel = SelectKernelRows(system, all, o.mem_eff_from_stream);
   fit.excluded = sel.excluded;
@@ -333,7 +333,7 @@ Result<KernelFit> FitKernels(const SystemSpec& system, const std::vector<KernelR
   fit.after.sources = system.calibration.sources;
 
   // Per-row and per-family errors, before and after.
-  const perf::Device after_device = perf::Device::FromSystem(hardware::KernelView(work));
+  perf::Device after_device = perf::Device::FromSystem(hardware::KernelView(work));
   std::map<std::string, std::pair<std::vector<std::pair<double, double>>,
                                   std::vector<std::pair<double, double>>>>
       pairs;

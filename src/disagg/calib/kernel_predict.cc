@@ -129,7 +129,7 @@ FamilyError Spread(const std::vector<std::pair<double, double>>& pm) {
 KernelSelection SelectKernelRows(const SystemSpec& system, const std::vector<KernelRow>& all,
                                  bool mem_eff_from_stream) {
   KernelSelection sel;
-  const perf::Device device = perf::Device::FromSystem(hardware::KernelView(system));
+  perf::Device device = perf::Device::FromSystem(hardware::KernelView(system));
   std::vector<const KernelRow*> mine;
   std::map<std::tuple<double, double, double, int, int, int, int, int>, const KernelRow*> moe_best;
   for (const KernelRow& r : all) {

@@ -53,6 +53,7 @@ const std::vector<CalibrationParam>& CalibrationParams() {
       {"comm_latency_factor", 1, &Calibration::comm_latency_factor, 0, 100},
       {"moe_imbalance", 1, &Calibration::moe_imbalance, 1.0, 8.0},
       {"moe_gemm_eff", 1, &Calibration::moe_gemm_eff, 0.05, 1.0},
+      {"moe_routing_spread", 1, &Calibration::moe_routing_spread, 0.05, 1.0},
       {"kernel_overhead_us", 1e-6, &Calibration::kernel_overhead, 0, 1000},
       {"kernel_launch_us", 1e-6, &Calibration::kernel_launch, 0, 1000},
       {"kv_transfer_overhead_us", 1e-6, &Calibration::kv_transfer_overhead, 0, 1e7},
@@ -124,6 +125,8 @@ SystemSpec KernelView(const SystemSpec& system) {
   SystemSpec view = system;
   view.calibration.kernel_overhead = system.calibration.kernel_launch;
   view.calibration.moe_imbalance = 1.0;
+  view.calibration.moe_routing_spread = 1.0;
+  view.calibration.standalone_kernels = true;
   return view;
 }
 

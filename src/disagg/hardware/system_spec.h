@@ -57,6 +57,12 @@ struct Calibration {
   double comm_latency_factor = 0.25;  // ring per-hop latency as a fraction of the link latency
   double moe_imbalance = 1.2;       // busiest expert rank's routed load / mean load (routing skew)
   double moe_gemm_eff = 1.0;        // grouped expert GEMMs' compute rate / the dense GEMM rate
+  // Share of the experts a batch's routing effectively spreads over (1:
+  // uniform); real routers favour popular experts, so a batch touches fewer.
+  double moe_routing_spread = 1.0;
+  // Not from the file: true in KernelView, where low-precision GEMMs quantise
+  // their activations in a kernel of their own (fused inside serving graphs).
+  bool standalone_kernels = false;
   double kernel_overhead = 2e-6;    // s added to every kernel of a step run as a CUDA graph
   // s a kernel timed on its own pays instead (launch and synchronisation);
   // used only to compare with single-kernel benchmarks.
@@ -112,7 +118,9 @@ Result<SystemSpec> ParseSystemSpec(const Json& json, const std::string& origin);
 
 // The system as single-kernel benchmarks see it: every kernel pays the
 // stand-alone launch latency (kernel_launch) instead of the in-graph
-// overhead, and routing is balanced (moe_imbalance 1), as in those benchmarks.
+// overhead, and routing is balanced and uniform (moe_imbalance and
+// moe_routing_spread 1) and activation quantisation is a kernel of its own,
+// as in those benchmarks.
 SystemSpec KernelView(const SystemSpec& system);
 
 // Reads or replaces only the calibration block (used by `disagg calibrate`).

@@ -20,6 +20,8 @@ Device Device::FromSystem(const hardware::SystemSpec& system) {
   d.kernel_overhead = c.kernel_overhead;
   d.moe_imbalance = c.moe_imbalance;
   d.moe_gemm_eff = c.moe_gemm_eff;
+  d.moe_routing_spread = c.moe_routing_spread;
+  d.quantize_overhead = c.standalone_kernels ? c.kernel_overhead : 0;
   d.nvlink = Link{system.gpu.nvlink_bw * c.comm_bw_eff, system.nvlink_latency,
                   system.nvlink_latency * c.comm_latency_factor, true};
   d.scaleout = Link{system.scaleout_bw * c.comm_bw_eff, system.scaleout_latency,

@@ -8,8 +8,8 @@
 // compute pads m up to whole tensor-core tiles (tile quantisation: 32 rows in
 // a 64-row tile cost a full tile) and runs at the dtype's efficiency of the
 // dense peak; memory streams weights and activations at mem_eff of HBM
-// bandwidth. A GEMM with fp8/fp4 math first quantises its activations (one
-// more, memory-bound kernel).
+// bandwidth. A GEMM with fp8/fp4 math first quantises its activations (a
+// memory-bound pass; a separate kernel only in stand-alone benchmarks).
 #ifndef DISAGG_PERF_OP_COST_H_
 #define DISAGG_PERF_OP_COST_H_
 
@@ -43,6 +43,11 @@ struct Device {
   double kernel_overhead = 0;
   double moe_imbalance = 1;  // busiest expert rank's load / mean load
   double moe_gemm_eff = 1;   // grouped expert GEMMs' rate / the dense GEMM rate
+  double moe_routing_spread = 1;  // share of experts routing effectively spreads over
+  // Fixed cost of the activation-quantisation kernel before an fp8/fp4 GEMM:
+  // 0 in serving engines, which fuse it into the preceding norm or
+  // activation kernel; a kernel's launch for stand-alone GEMM benchmarks.
+  double quantize_overhead = 0;
   Link nvlink;
   Link scaleout;
   int nvlink_domain = 8;
@@ -65,7 +70,7 @@ inline double PaddedRows(const Device& d, double m) {
 // GEMM: a memory-bound kernel (read 2 bytes, write 1).
 inline double QuantizeTime(const Device& d, double elements, DType compute) {
   if (compute == DType::kBf16 || compute == DType::kInt4) return 0;
-  return elements * 3.0 / d.mem_bw + d.kernel_overhead;
+  return elements * 3.0 / d.mem_bw + d.quantize_overhead;
 }
 
 // Time of a GEMM (m x k) * (k x n) with weights in `weight` and math in

@@ -215,10 +215,12 @@ void StepModel::Moe(const BatchShape& b, StepBreakdown& c) const {
   const double rank_rows =
       std::min(mean_rank * d.moe_imbalance, group_tokens * std::min<double>(m.experts_per_token,
                                                                            local_experts));
-  // Expected distinct local experts hit when each assignment picks uniformly.
+  // Expected distinct experts hit: real routing concentrates on a popular
+  // part of the experts (moe_routing_spread of them behave like a uniform
+  // pool), so fewer weights are streamed than uniform picks would touch.
+  const double pool = std::max(1.0, m.num_experts * d.moe_routing_spread);
   const double touched =
-      std::max(1.0, local_experts *
-                        -std::expm1(assignments * std::log1p(-1.0 / m.num_experts)));
+      std::clamp(DistinctReached(pool, assignments) / map.moe_ep, 1.0, local_experts);
   const double inter = static_cast<double>(m.moe_intermediate_size) / map.moe_tp;
   const QuantMode q = precision_.moe;
   c.moe += GroupedGemmTime(d, rank_rows, touched, up * inter, h, q.weight, q.compute);
