@@ -75,6 +75,48 @@ InstanceCounts SmallestNearOptimal(const PoolRate& p, const PoolRate& d, double 
   return best;
 }
 
+InstanceCounts CountsForDemand(const PoolRate& p, const PoolRate& d, double prefill_demand,
+                               double decode_demand, double osl, int budget) {
+  InstanceCounts c;
+  if (p.gpus <= 0 || d.gpus <= 0 || p.requests_per_s <= 0 || d.requests_per_s <= 0 ||
+      p.gpus + d.gpus > budget) {
+    return c;
+  }
+  auto fill = [&](int x, int y) {
+    InstanceCounts r;
+    r.prefill = x;
+    r.decode = y;
+    r.gpus = x * p.gpus + y * d.gpus;
+    r.requests_per_s = std::min(x * p.requests_per_s, y * d.requests_per_s);
+    r.tokens_per_s_per_gpu = osl * r.requests_per_s / r.gpus;
+    return r;
+  };
+  // Enough for the demand, when the budget allows.
+  const double kSlack = 1e-9;  // a demand that is an exact multiple needs no extra instance
+  int x = std::max(1, static_cast<int>(std::ceil(prefill_demand / p.requests_per_s - kSlack)));
+  int y = std::max(1, static_cast<int>(std::ceil(decode_demand / d.requests_per_s - kSlack)));
+  if (x * p.gpus + y * d.gpus <= budget) return fill(x, y);
+  // Otherwise the best split: for each x, the most decode instances left.
+  auto served = [&](int xi, int yi) {
+    double a = prefill_demand > 0 ? xi * p.requests_per_s / prefill_demand : HUGE_VAL;
+    double b = decode_demand > 0 ? yi * d.requests_per_s / decode_demand : HUGE_VAL;
+    return std::min(a, b);
+  };
+  double best = -1;
+  for (int xi = 1; xi * p.gpus + d.gpus <= budget; ++xi) {
+    int yi = (budget - xi * p.gpus) / d.gpus;
+    double s = served(xi, yi);
+    // Spare decode instances that serve nothing more are not started.
+    while (yi > 1 && served(xi, yi - 1) >= s) --yi;
+    if (s > best * (1 + 1e-12) ||
+        (std::fabs(s - best) <= 1e-12 * best && xi * p.gpus + yi * d.gpus < c.gpus)) {
+      best = s;
+      c = fill(xi, yi);
+    }
+  }
+  return c;
+}
+
 KvTransfer EvaluateKvTransfer(const hardware::SystemSpec& system, double bytes_per_request,
                               double prefill_requests_per_s_per_gpu,
                               double decode_requests_per_s_per_gpu, int prefill_gpus,

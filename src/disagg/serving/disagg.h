@@ -49,6 +49,17 @@ InstanceCounts SolveInstanceCounts(const PoolRate& p, const PoolRate& d, double 
 InstanceCounts SmallestNearOptimal(const PoolRate& p, const PoolRate& d, double osl,
                                    double within, int max_gpus);
 
+// Elastic planning: the fewest GPUs whose pools carry `prefill_demand`
+// requests/s through prefill and `decode_demand` through decode (they differ
+// when short prompts are prefilled on the decode instances), x = ceil(demand
+// / R_p), y = ceil(demand / R_d). When that exceeds `budget`, the split of
+// the budget serving the largest common fraction of both demands,
+// min(x R_p / prefill_demand, y R_d / decode_demand) (ties: fewer GPUs). At
+// least one instance of each; not ok() when one of each does not fit.
+// requests_per_s is min(x R_p, y R_d); tokens_per_s_per_gpu uses `osl`.
+InstanceCounts CountsForDemand(const PoolRate& p, const PoolRate& d, double prefill_demand,
+                               double decode_demand, double osl, int budget);
+
 struct KvTransfer {
   double bytes_per_request = 0;
   double link_bytes_per_s_per_gpu = 0;  // capacity of the path used

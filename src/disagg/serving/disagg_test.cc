@@ -83,5 +83,40 @@ TEST(KvTransfer, LayerwiseOverlapExposesTheLastLayer) {
   EXPECT_FALSE(EvaluateKvTransfer(sys, 80e6, 200, 1, 4, 1, 80, false).feasible);
 }
 
+TEST(RateMatching, CountsForDemandWithinBudget) {
+  // Prefill 2 req/s per 4 GPUs, decode 1 req/s per 8 GPUs. Demand 5 req/s:
+  // x = ceil(5 / 2) = 3, y = ceil(5 / 1) = 5: 3 x 4 + 5 x 8 = 52 GPUs.
+  auto c = CountsForDemand(kPrefill, kDecode, 5, 5, 100, 64);
+  EXPECT_EQ(c.prefill, 3);
+  EXPECT_EQ(c.decode, 5);
+  EXPECT_EQ(c.gpus, 52);
+  EXPECT_DOUBLE_EQ(c.requests_per_s, 5);  // min(6, 5)
+  // Exactly 4 req/s needs x = 2, not 3; local prefills can make the two
+  // demands differ: prefill 1 req/s, decode 3: x = 1, y = 3 (28 GPUs).
+  EXPECT_EQ(CountsForDemand(kPrefill, kDecode, 4, 4, 100, 64).prefill, 2);
+  auto local = CountsForDemand(kPrefill, kDecode, 1, 3, 100, 64);
+  EXPECT_EQ(local.prefill, 1);
+  EXPECT_EQ(local.decode, 3);
+  EXPECT_EQ(local.gpus, 28);
+  // No demand still keeps one instance of each.
+  EXPECT_EQ(CountsForDemand(kPrefill, kDecode, 0, 0, 100, 64).gpus, 12);
+}
+
+TEST(RateMatching, CountsForDemandOverBudget) {
+  // Demand 10 req/s would need 5 x 4 + 10 x 8 = 100 GPUs; the budget is 40.
+  // Candidates (x, most y): (1, 4) serves min(2/10, 4/10) = 0.2;
+  // (2, 4) min(0.4, 0.4) = 0.4; (3, 3) min(0.6, 0.3) = 0.3; (4, 3) 0.3;
+  // (5, 2) 0.2; (6, 2) 0.2; (7, 1); (8, 1): 0.1. Best (2, 4) = 40 GPUs.
+  auto c = CountsForDemand(kPrefill, kDecode, 10, 10, 100, 40);
+  EXPECT_EQ(c.prefill, 2);
+  EXPECT_EQ(c.decode, 4);
+  EXPECT_DOUBLE_EQ(c.requests_per_s, 4);
+  // Budget 44: (3, 4) serves min(0.6, 0.4) = 0.4 like (2, 4) but with more
+  // GPUs; the tie goes to fewer GPUs.
+  EXPECT_EQ(CountsForDemand(kPrefill, kDecode, 10, 10, 100, 44).gpus, 40);
+  // One of each does not fit in 11 GPUs.
+  EXPECT_FALSE(CountsForDemand(kPrefill, kDecode, 1, 1, 100, 11).ok());
+}
+
 }  // namespace
 }  // namespace disagg::serving

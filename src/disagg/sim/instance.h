@@ -125,6 +125,9 @@ class BatchingInstance {
   double kv_fraction() const { return config_.kv_capacity > 0 ? kv_used() / config_.kv_capacity : 1; }
   double busy_time() const { return busy_time_; }
   const InstanceConfig& config() const { return config_; }
+  // A new cap on running sequences (the planner's TTL-sized batch); running
+  // sequences above it finish normally.
+  void set_max_batch(int b) { config_.max_batch = b; }
   // Removes and returns every queued (not yet admitted) sequence.
   std::vector<Seq> DrainQueue();
   // Slots of requests whose cache can never fit (prompt + output exceed the

@@ -7,109 +7,9 @@
 #include <fmt/format.h>
 
 #include "disagg/serving/phase.h"
-#include "disagg/sim/event_queue.h"
-#include "disagg/sim/kv_network.h"
+#include "disagg/sim/engine.h"
 
-namespace disagg::sim {
-namespace {
-
-enum Kind : int {
-  kArrival,        // a = pending index (open loop)
-  kClientSend,     // a = client
-  kStepDone,       // a = batching instance
-  kEntryFree,      // a = prefill instance
-  kBatchDone,      // a = prefill instance, b = batch id
-  kTransferCheck,  // b = network generation
-  kKvArrive,       // a = transfer payload
-  kSample,
-  kReady,          // a = slot: the framework has handed the request to the engine
-};
-
-struct Slot {
-  RequestRecord rec;
-  int64_t client = -1;
-  bool used = false;
-};
-
-struct Payload {
-  Seq seq;
-  int src = 0, dst = 0;
-};
-
-class Engine {
- public:
-  Engine(const SimConfig& c, std::vector<Pool> pools) : c_(c), pools_(std::move(pools)) {
-    rng_.seed(c.seed);
-  }
-
-  Result<SimResult> Run();
-
- private:
-  bool disagg() const { return c_.deployment.disaggregated; }
-  int64_t NewSlot(const RequestSpec& spec, int64_t client);
-  // A new request: after the framework's request overhead it is routed.
-  void Admit(int64_t slot);
-  void Dispatch(int64_t slot);
-  double StartBatchingStep(int i);
-  void KickBatching(int i);
-  void KickPrefill(int i);
-  void OnStepDone(int i);
-  void OnBatchDone(int i, int64_t batch);
-  void OnTransfers();
-  void OnKvArrive(int64_t payload);
-  void Finish(int64_t slot);
-  void Drop(int64_t slot);
-  void ScheduleNetwork();
-  Result<void> NextArrival();
-  void SendFromClient(int64_t client);
-  void Sample();
-  void WriteRow(const Slot& s);
-  // Output tokens produced now, counted when inside the measurement window.
-  void CountTokens(int64_t n) { CountTokensAt(n, q_.now()); }
-  void CountTokensAt(int64_t n, double when) {
-    if (when >= c_.warmup) window_tokens_ += static_cast<double>(n);
-  }
-  // How long instance work can run ahead of the clock: until the next event
-  // that could hand it work or observe it (the next arrival, a timeline
-  // sample, the end of the clock). Infinite budgets are never given: only
-  // open-loop co-located runs routed without per-step load use this.
-  double LookaheadBudget() const;
-
-  const SimConfig& c_;
-  std::vector<Pool> pools_;
-  std::deque<BatchingInstance> batching_;  // co-located or decode
-  std::deque<PrefillInstance> prefill_;
-  std::vector<std::vector<double>> batch_latency_;  // [prefill instance][batch id]
-  std::vector<uint8_t> entry_pending_;
-  KvNetwork net_;
-  uint64_t net_gen_ = 0;
-  double link_latency_ = 0;
-  std::vector<Payload> payloads_;
-  std::vector<int64_t> free_payloads_;
-  EventQueue q_;
-  std::mt19937_64 rng_;
-  std::vector<Slot> slots_;
-  std::vector<int64_t> free_slots_;
-  int64_t in_system_ = 0;
-  int cursor_a_ = 0, cursor_b_ = 0;
-  bool source_done_ = false;
-  RequestSpec pending_;
-  int64_t next_id_ = 0;
-  int64_t sent_ = 0;
-  StepOutcome out_;
-  // Measurements.
-  SimResult r_;
-  Histogram ftl_, ttl_, e2e_, queue_;
-  int64_t good_ = 0;
-  double window_tokens_ = 0;
-  bool fast_forward_ = false;
-  bool open_loop_colocated_ = false;
-  double request_overhead_ = 0;
-  std::deque<double> ready_times_;  // requests still in the framework's front end
-  double next_sample_ = 0;
-  double first_measured_ = -1;
-  int64_t interval_arrivals_ = 0, interval_done_ = 0;
-};
+namespace disagg::sim::internal {
 
 int64_t Engine::NewSlot(const RequestSpec& spec, int64_t client) {
   int64_t i;
@@ -128,6 +28,8 @@ int64_t Engine::NewSlot(const RequestSpec& spec, int64_t client) {
   ++in_system_;
   ++r_.requests_arrived;
   ++interval_arrivals_;
+  ++plan_arrivals_;
+  if (estimator_) estimator_->OnArrival(spec.isl);
   if (spec.arrival >= c_.warmup && first_measured_ < 0) first_measured_ = spec.arrival;
   return i;
 }
@@ -148,16 +50,21 @@ void Engine::Dispatch(int64_t slot) {
   seq.slot = slot;
   seq.isl = spec.isl;
   seq.osl = spec.osl;
-  if (!disagg()) {
-    int i = Route(c_.router, static_cast<int>(batching_.size()), cursor_a_, [&](int k) {
-      return c_.router == RouterPolicy::kLeastKv ? batching_[k].kv_fraction()
-                                                 : double(batching_[k].outstanding());
-    });
+  // Co-located, or a short prompt the planner prefills on a decode instance.
+  const bool local = disagg() && spec.isl <= LocalThreshold();
+  if (!disagg() || local) {
+    const auto& active = active_[kBatchingSide];
+    int i = active[Route(c_.router, static_cast<int>(active.size()), cursor_a_, [&](int k) {
+      const auto& b = batching_[active[k]];
+      return c_.router == RouterPolicy::kLeastKv ? b.kv_fraction() : double(b.outstanding());
+    })];
+    if (local) ++r_.local_prefills;
     batching_[i].Enqueue(seq);
     KickBatching(i);
   } else {
-    int i = Route(c_.router, static_cast<int>(prefill_.size()), cursor_a_,
-                  [&](int k) { return double(prefill_[k].outstanding()); });
+    const auto& active = active_[kPrefillSide];
+    int i = active[Route(c_.router, static_cast<int>(active.size()), cursor_a_,
+                         [&](int k) { return double(prefill_[active[k]].outstanding()); })];
     prefill_[i].Enqueue(seq);
     KickPrefill(i);
   }
@@ -235,7 +142,10 @@ void Engine::OnStepDone(int i) {
       }
     }
     double dt = StartBatchingStep(i);
-    if (dt <= 0) return;
+    if (dt <= 0) {
+      CheckDrained(kBatchingSide, i);
+      return;
+    }
     // A step that ends before anything else happens is run inline: the heap
     // would pop it next anyway, so the order of events is unchanged.
     const double end = now + dt;
@@ -255,11 +165,12 @@ void Engine::OnBatchDone(int i, int64_t batch) {
   const double latency = batch_latency_[i][batch];
   net_.Advance(now);
   const auto& model = *pools_[0].model;
+  const auto& active = active_[kBatchingSide];
   for (const Seq& seq : out_.prefilled) {
-    int dst = Route(c_.router, static_cast<int>(batching_.size()), cursor_b_, [&](int k) {
-      return c_.router == RouterPolicy::kLeastKv ? batching_[k].kv_fraction()
-                                                 : double(batching_[k].outstanding());
-    });
+    int dst = active[Route(c_.router, static_cast<int>(active.size()), cursor_b_, [&](int k) {
+      const auto& b = batching_[active[k]];
+      return c_.router == RouterPolicy::kLeastKv ? b.kv_fraction() : double(b.outstanding());
+    })];
     int64_t id;
     if (!free_payloads_.empty()) {
       id = free_payloads_.back();
@@ -294,6 +205,7 @@ void Engine::OnTransfers() {
   net_.Advance(now);
   for (int64_t id : net_.TakeCompleted(now)) {
     prefill_[payloads_[id].src].Released(1);
+    CheckDrained(kPrefillSide, payloads_[id].src);
     q_.Push(now + link_latency_, kKvArrive, id);
   }
   ScheduleNetwork();
@@ -331,6 +243,9 @@ void Engine::Finish(int64_t slot) {
   RequestRecord& r = s.rec;
   r.finish = q_.now();
   ++interval_done_;
+  ++plan_done_;
+  if (estimator_) estimator_->OnFinish(r.spec.osl);
+  if (r.ftl() <= c_.ftl_max && r.ttl() <= c_.ttl_max) ++plan_good_;
   if (r.spec.arrival >= c_.warmup) {
     ++r_.requests_completed;
     ftl_.Add(r.ftl());
@@ -422,10 +337,12 @@ Result<SimResult> Engine::Run() {
   }
   batch_latency_.assign(prefill_.size(), {});
   entry_pending_.assign(prefill_.size(), 0);
+  InitFleet();
   if (disagg()) {
     // Per-GPU link: NVLink when the whole deployment sits in one domain.
     const auto& sys = c_.system;
-    bool nvlink = c_.deployment.gpus() <= sys.nvlink_domain;
+    const int fleet = HasPlanner() ? c_.planner->gpu_budget : c_.deployment.gpus();
+    bool nvlink = fleet <= sys.nvlink_domain;
     double per_gpu = (nvlink ? sys.gpu.nvlink_bw : sys.scaleout_bw) * sys.calibration.comm_bw_eff;
     link_latency_ = (nvlink ? sys.nvlink_latency : sys.scaleout_latency) +
                     sys.calibration.kv_transfer_overhead;
@@ -495,6 +412,12 @@ Result<SimResult> Engine::Run() {
         ready_times_.pop_front();  // readiness keeps arrival order (one overhead for all)
         Dispatch(e.a);
         break;
+      case kPlan:
+        OnPlan();
+        break;
+      case kInstanceUp:
+        OnInstanceUp(static_cast<int>(e.a), static_cast<int>(e.b));
+        break;
       case kSample:
         Sample();
         next_sample_ = q_.now() + c_.timeline_interval;
@@ -518,12 +441,13 @@ Result<SimResult> Engine::Run() {
     WriteRow(s);
   }
   const double end_clock = clock_stopped ? c_.max_time : q_.now();
+  FinishFleet(end_clock);
   // The window runs from the first measured arrival to the last finish, or
   // to the stop of the clock when requests were still in flight.
   r_.start = first_measured_ < 0 ? 0 : first_measured_;
   if (r_.requests_unfinished > 0 || r_.end <= r_.start) r_.end = std::max(r_.start, end_clock);
   const double window = r_.end - r_.start;
-  r_.gpus = c_.deployment.gpus();
+  r_.gpus = HasPlanner() ? c_.planner->gpu_budget : c_.deployment.gpus();
   if (window > 0) {
     r_.tokens_per_s = window_tokens_ / window;
     r_.tokens_per_s_per_gpu = r_.tokens_per_s / r_.gpus;
@@ -536,18 +460,22 @@ Result<SimResult> Engine::Run() {
   r_.ttl = Summarize(ttl_);
   r_.e2e = Summarize(e2e_);
   r_.queueing = Summarize(queue_);
-  size_t b = 0, p = 0;
   for (const Pool& pool : pools_) {
+    const int side = pool.role == Role::kPrefill ? kPrefillSide : kBatchingSide;
     PoolStats ps;
     ps.role = RoleName(pool.role);
     ps.mapping = pool.spec.mapping.Label();
-    ps.instances = pool.spec.instances;
-    ps.gpus = pool.spec.instances * pool.gpus_per_instance();
+    // With a planner: the instances serving at the end.
+    ps.instances = HasPlanner() ? static_cast<int>(active_[side].size()) : pool.spec.instances;
+    ps.gpus = ps.instances * pool.gpus_per_instance();
     double busy = 0;
-    for (int k = 0; k < pool.spec.instances; ++k) {
-      busy += pool.role == Role::kPrefill ? prefill_[p++].busy_time() : batching_[b++].busy_time();
+    if (side == kPrefillSide) {
+      for (const auto& inst : prefill_) busy += inst.busy_time();
+    } else {
+      for (const auto& inst : batching_) busy += inst.busy_time();
     }
-    ps.utilization = end_clock > 0 && ps.instances > 0 ? busy / (end_clock * ps.instances) : 0;
+    // Busy share of the time instances held their GPUs.
+    ps.utilization = instance_seconds_[side] > 0 ? busy / instance_seconds_[side] : 0;
     r_.pools.push_back(ps);
   }
   if (c_.source != nullptr) r_.skipped_lines = c_.source->skipped_lines();
@@ -556,7 +484,9 @@ Result<SimResult> Engine::Run() {
   return r_;
 }
 
-}  // namespace
+}  // namespace disagg::sim::internal
+
+namespace disagg::sim {
 
 Result<SimResult> Simulate(const SimConfig& config) {
   if (config.concurrency > 0 && config.lengths == nullptr) {
@@ -568,12 +498,19 @@ Result<SimResult> Simulate(const SimConfig& config) {
   auto pools = BuildPools(config.model, config.system, config.precision, config.backend,
                           config.deployment, config.prompt_hint);
   if (!pools) return std::unexpected(pools.error());
-  for (const Pool& p : *pools) {
+  for (Pool& p : *pools) {
+    if (config.planner) {
+      // Room for the whole budget on each side; the planner picks the counts.
+      p.spec.instances = std::max(1, config.planner->gpu_budget / p.gpus_per_instance());
+    }
     if (p.spec.instances < 1) {
       return Fail("the {} pool needs at least one instance", RoleName(p.role));
     }
   }
-  Engine engine(config, std::move(*pools));
+  if (config.planner && !config.deployment.disaggregated) {
+    return Fail("the planner needs a disaggregated deployment");
+  }
+  internal::Engine engine(config, std::move(*pools));
   return engine.Run();
 }
 

@@ -18,6 +18,7 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -28,6 +29,7 @@
 #include "disagg/perf/precision.h"
 #include "disagg/sim/deployment.h"
 #include "disagg/sim/metrics.h"
+#include "disagg/sim/planner.h"
 #include "disagg/sim/workload.h"
 
 namespace disagg::sim {
@@ -58,6 +60,11 @@ struct SimConfig {
   // BatchingInstance::FastForward); off only to check that it is exact.
   bool fast_forward = true;
 
+  // Elastic planning (disaggregated deployments only): the deployment's
+  // pools give the mappings and batches; the planner sets the counts within
+  // options.gpu_budget (the pools' `instances` are ignored).
+  std::optional<PlannerOptions> planner;
+
   std::ostream* requests_out = nullptr;  // one CSV row per finished request
   std::ostream* timeline_out = nullptr;  // one CSV row per timeline interval
   double timeline_interval = 1;
@@ -71,6 +78,21 @@ struct PoolStats {
   int instances = 0;
   int gpus = 0;
   double utilization = 0;  // busy fraction of the instances over the run
+};
+
+// One planner interval: what the fleet was and what users saw.
+struct PlannerSample {
+  double time = 0;             // s, end of the interval
+  double arrival_rate = 0;     // requests/s that arrived in it
+  int prefill_instances = 0;   // serving at the end of the interval
+  int decode_instances = 0;
+  int starting = 0, draining = 0;
+  int gpus = 0;                // held (starting, serving, draining)
+  double goodput_rps = 0;      // requests finished in the interval meeting both limits, per s
+  double sla_attainment = 0;   // of the requests finished in it (NaN: none finished)
+  double planned_rate = 0;     // requests/s the current counts were sized for
+  int decode_batch = 0;
+  int64_t local_threshold = 0;
 };
 
 struct SimResult {
@@ -90,7 +112,12 @@ struct SimResult {
   int64_t preemptions = 0;
   int64_t kv_transfers = 0;
   double kv_bytes = 0;
-  int gpus = 0;
+  int gpus = 0;  // of the deployment; with a planner, the budget
+  double gpu_hours = 0;  // GPUs held integrated over the run (until the last request ends)
+  int max_gpus_held = 0;
+  int64_t reconfigurations = 0;  // instances started or drained after t = 0
+  int64_t local_prefills = 0;    // requests prefilled on a decode instance
+  std::vector<PlannerSample> planner_timeline;
   std::vector<PoolStats> pools;
   int64_t events = 0;
   int64_t skipped_lines = 0;
