@@ -9,7 +9,9 @@
 #include "disagg/cli/commands.h"
 #include "disagg/cli/common.h"
 #include "disagg/cli/deployment_flags.h"
+#include "disagg/cli/simulate_planner.h"
 #include "disagg/report/sim_report.h"
+#include "disagg/sim/phased_workload.h"
 #include "disagg/sim/simulator.h"
 
 namespace disagg::cli {
@@ -36,6 +38,9 @@ struct SimulateFlags {
   int64_t requests = 0;
   std::string duration;
   std::string trace;
+  std::string workload;
+  bool seed_given = false;
+  PlannerFlags planner;
   double time_scale = 1, rate_scale = 1;
   bool skip_bad_lines = false;
   // Measurement.
@@ -82,6 +87,18 @@ std::vector<std::pair<int64_t, int64_t>> TraceLengths(const std::string& path, i
   }
   return sample;
 }
+
+// Stateless samplers can serve several sources (one per planner policy).
+class SharedSampler : public sim::LengthSampler {
+ public:
+  explicit SharedSampler(std::shared_ptr<sim::LengthSampler> s) : s_(std::move(s)) {}
+  std::pair<int64_t, int64_t> Sample(std::mt19937_64& rng) override { return s_->Sample(rng); }
+  double MeanIsl() const override { return s_->MeanIsl(); }
+  double MeanOsl() const override { return s_->MeanOsl(); }
+
+ private:
+  std::shared_ptr<sim::LengthSampler> s_;
+};
 
 double Duration(const std::string& text, const char* flag, double fallback) {
   if (text.empty()) return fallback;
@@ -140,6 +157,8 @@ void RunSimulate(const SimulateFlags& f) {
     if (f.chunk < 0) DieF("--chunk: must not be negative, got {}", f.chunk);
     c.deployment.colocated.max_batch = f.batch;
     c.deployment.colocated.chunk = f.chunk;
+  } else if (f.mode.empty() && f.planner.active()) {
+    c.deployment.disaggregated = true;  // pools chosen by the frontier
   } else if (f.mode == "disagg") {
     if (f.prefill.empty() || f.decode.empty()) {
       DieF("--mode disagg: needs --prefill \"instances=..,tp=..,batch=..\" and --decode \"...\"");
@@ -154,12 +173,39 @@ void RunSimulate(const SimulateFlags& f) {
   // Workload.
   std::unique_ptr<sim::RequestSource> source;
   std::unique_ptr<sim::LengthSampler> lengths;
-  int workloads = (f.rate > 0) + (f.concurrency > 0) + !f.trace.empty();
+  int workloads = (f.rate > 0) + (f.concurrency > 0) + !f.trace.empty() + !f.workload.empty();
   if (workloads != 1) {
-    DieF("choose exactly one workload: --rate R (open loop), --concurrency N (closed loop) or "
-         "--trace FILE");
+    DieF("choose exactly one workload: --rate R (open loop), --concurrency N (closed loop), "
+         "--trace FILE or --workload FILE");
   }
-  if (f.trace.empty() && !f.lengths_from.empty()) {
+  PlannedRun planned;
+  std::unique_ptr<sim::PhasedWorkload> phased;
+  if (!f.workload.empty()) {
+    if (!isl.empty() || !osl.empty() || !f.lengths_from.empty()) {
+      DieF("--workload: the file gives the lengths; drop --isl, --osl and --lengths-from");
+    }
+    phased = Unwrap(sim::LoadWorkloadFile(f.workload));
+    const uint64_t seed = f.seed_given ? f.seed : phased->seed();
+    const sim::PhasedWorkload* w = phased.get();
+    planned.make_source = [w, seed] { return w->NewSource(seed); };
+    auto avg = w->Average();
+    planned.average_rate = avg.rate;
+    planned.average_isl = avg.mean_isl;
+    planned.average_osl = avg.mean_osl;
+    planned.workload_name = w->name();
+    // The prefill workspace is sized for the longest prompt the phases make
+    // likely (lognormal: 3 standard deviations up).
+    double longest = 1;
+    for (const auto& ph : w->phases()) {
+      const auto& l = ph.isl;
+      longest = std::max(longest, l.kind == sim::LengthDistribution::Kind::kLogNormal
+                                      ? l.mean * std::exp(3 * l.sigma)
+                                      : static_cast<double>(l.max));
+    }
+    c.prompt_hint = std::min(longest, 1e6);
+    source = planned.make_source();
+    c.source = source.get();
+  } else if (f.trace.empty() && !f.lengths_from.empty()) {
     if (!isl.empty() || !osl.empty()) DieF("--lengths-from: replaces --isl and --osl; give one");
     auto sample = TraceLengths(f.lengths_from, 1000000);
     int64_t longest = 0;
@@ -194,13 +240,24 @@ void RunSimulate(const SimulateFlags& f) {
     o.seed = f.seed;
     o.max_requests = f.requests > 0 ? f.requests : (f.duration.empty() ? 1000 : 0);
     o.duration = f.duration.empty() ? 0 : c.max_time;
-    source = sim::OpenLoop(o, std::move(lengths));
+    if (f.planner.active()) {
+      // Every policy replays the same requests: a fresh source each time.
+      auto shared = std::shared_ptr<sim::LengthSampler>(std::move(lengths));
+      planned.make_source = [o, shared] { return sim::OpenLoop(o, std::make_unique<SharedSampler>(shared)); };
+      planned.average_rate = f.rate;
+      planned.average_isl = shared->MeanIsl();
+      planned.average_osl = shared->MeanOsl();
+      planned.workload_name = fmt::format("open loop at {} requests/s", f.rate);
+      source = planned.make_source();
+    } else {
+      source = sim::OpenLoop(o, std::move(lengths));
+    }
     c.source = source.get();
   } else if (f.concurrency > 0) {
     c.concurrency = f.concurrency;
     c.closed_requests = f.requests > 0 ? f.requests : (f.duration.empty() ? 10 * f.concurrency : 0);
     c.lengths = lengths.get();
-  } else {
+  } else if (!f.trace.empty()) {
     RequirePositive(f.time_scale, "--time-scale");
     RequirePositive(f.rate_scale, "--rate-scale");
     sim::TraceOptions o;
@@ -212,7 +269,45 @@ void RunSimulate(const SimulateFlags& f) {
     source = Unwrap(sim::OpenTrace(f.trace, o));
     c.source = source.get();
     c.prompt_hint = 16384;
+    if (f.planner.active()) {
+      planned.make_source = [path = f.trace, o]() -> std::unique_ptr<sim::RequestSource> {
+        return Unwrap(sim::OpenTrace(path, o));
+      };
+      // The average traffic, from one pass over the trace.
+      double n = 0, isl_sum = 0, osl_sum = 0, first = 0, last = 0;
+      auto scan = planned.make_source();
+      while (true) {
+        auto next = scan->Next();
+        if (!next) Die(next.error());
+        if (!next->has_value()) break;
+        if (n == 0) first = (*next)->arrival;
+        last = (*next)->arrival;
+        n += 1;
+        isl_sum += static_cast<double>((*next)->isl);
+        osl_sum += static_cast<double>((*next)->osl);
+      }
+      planned.average_rate = last > first ? n / (last - first) : n;
+      planned.average_isl = n > 0 ? isl_sum / n : 1;
+      planned.average_osl = n > 0 ? osl_sum / n : 1;
+      planned.workload_name = f.trace.substr(f.trace.find_last_of('/') + 1);
+    }
   }
+  if (f.planner.active()) {
+    if (f.concurrency > 0) DieF("--concurrency: the planner needs an open-loop workload or a trace");
+    if (!f.requests_out.empty()) DieF("--requests-out: not available with a planner");
+    planned.deployment_given = !f.mode.empty();
+    // Pools without instance counts give the mappings only: static splits
+    // the budget evenly.
+    planned.counts_given = f.prefill.find("instances=") != std::string::npos &&
+                           f.decode.find("instances=") != std::string::npos;
+    planned.config = c;
+    planned.config.source = nullptr;
+    planned.timeline_out = f.timeline_out;
+    planned.json = f.json;
+    RunPlanned(f.planner, std::move(planned), specs);
+    return;
+  }
+  if (!f.planner.plot.empty()) DieF("--plot: needs --planner or --compare");
 
   AtomicFileWriter requests_out, timeline_out;
   if (!f.requests_out.empty()) {
@@ -273,6 +368,8 @@ void AddSimulateCommand(CLI::App& app) {
   cmd->add_option("--requests", f->requests, "requests to send (default 1000 open loop, 10 x N closed loop)");
   cmd->add_option("--duration", f->duration, "stop the clock after this long, e.g. 10m");
   cmd->add_option("--trace", f->trace, "Azure CSV or Mooncake JSONL trace");
+  cmd->add_option("--workload", f->workload, "time-varying workload file (JSON phases)");
+  AddPlannerFlags(cmd, f->planner);
   cmd->add_option("--time-scale", f->time_scale, "multiply trace timestamps")->capture_default_str();
   cmd->add_option("--rate-scale", f->rate_scale, "multiply the trace's request rate")
       ->capture_default_str();
@@ -282,7 +379,9 @@ void AddSimulateCommand(CLI::App& app) {
   cmd->add_option("--warmup", f->warmup, "exclude requests arriving before this, e.g. 60s");
   cmd->add_option("--router", f->router, "round-robin, least-outstanding or least-kv")
       ->capture_default_str();
-  cmd->add_option("--seed", f->seed, "random seed")->capture_default_str();
+  cmd->add_option("--seed", f->seed, "random seed (a workload file's own seed unless given)")
+      ->capture_default_str()
+      ->each([f](const std::string&) { f->seed_given = true; });
   cmd->add_option("--requests-out", f->requests_out, "write one CSV row per request");
   cmd->add_option("--timeline-out", f->timeline_out, "write a per-second CSV time series");
   cmd->add_flag("--json", f->json, "machine-readable output on stdout");

@@ -48,6 +48,10 @@ Json SimJson(const sim::SimResult& r, const SimContext& c) {
               {"kv_transfers", r.kv_transfers},
               {"kv_bytes", r.kv_bytes},
               {"pools", pools},
+              {"gpu_hours", r.gpu_hours},
+              {"max_gpus_held", r.max_gpus_held},
+              {"reconfigurations", r.reconfigurations},
+              {"local_prefills", r.local_prefills},
               {"events", r.events},
               {"skipped_lines", r.skipped_lines},
               {"elapsed_wall_s", r.elapsed_wall_s}};
@@ -89,6 +93,12 @@ std::string SimText(const sim::SimResult& r, const SimContext& c) {
   if (r.kv_transfers > 0) {
     out += fmt::format("  KV moved     {} in {} transfers\n", Bytes(r.kv_bytes),
                        Thousands(static_cast<double>(r.kv_transfers)));
+  }
+  if (!r.planner_timeline.empty()) {
+    out += fmt::format("  fleet        {} GPU-hours, at most {} GPUs held, {} reconfigurations, "
+                       "{} requests prefilled on decode instances\n",
+                       Sig3(r.gpu_hours), r.max_gpus_held, r.reconfigurations,
+                       Thousands(static_cast<double>(r.local_prefills)));
   }
   Table pools({"pool", "mapping", "instances", "GPUs", "busy"});
   for (const auto& p : r.pools) {

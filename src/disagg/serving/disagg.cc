@@ -93,9 +93,11 @@ InstanceCounts CountsForDemand(const PoolRate& p, const PoolRate& d, double pref
   };
   // Enough for the demand, when the budget allows.
   const double kSlack = 1e-9;  // a demand that is an exact multiple needs no extra instance
-  int x = std::max(1, static_cast<int>(std::ceil(prefill_demand / p.requests_per_s - kSlack)));
-  int y = std::max(1, static_cast<int>(std::ceil(decode_demand / d.requests_per_s - kSlack)));
-  if (x * p.gpus + y * d.gpus <= budget) return fill(x, y);
+  const double xd = std::max(1.0, std::ceil(prefill_demand / p.requests_per_s - kSlack));
+  const double yd = std::max(1.0, std::ceil(decode_demand / d.requests_per_s - kSlack));
+  if (xd * p.gpus + yd * d.gpus <= budget) {
+    return fill(static_cast<int>(xd), static_cast<int>(yd));
+  }
   // Otherwise the best split: for each x, the most decode instances left.
   auto served = [&](int xi, int yi) {
     double a = prefill_demand > 0 ? xi * p.requests_per_s / prefill_demand : HUGE_VAL;

@@ -114,6 +114,10 @@ TEST(RateMatching, CountsForDemandOverBudget) {
   // Budget 44: (3, 4) serves min(0.6, 0.4) = 0.4 like (2, 4) but with more
   // GPUs; the tie goes to fewer GPUs.
   EXPECT_EQ(CountsForDemand(kPrefill, kDecode, 10, 10, 100, 44).gpus, 40);
+  // A demand beyond any fleet (no integer overflow) gets the best split.
+  auto huge = CountsForDemand(kPrefill, kDecode, 1e12, 1e12, 100, 40);
+  EXPECT_EQ(huge.prefill, 2);
+  EXPECT_EQ(huge.decode, 4);
   // One of each does not fit in 11 GPUs.
   EXPECT_FALSE(CountsForDemand(kPrefill, kDecode, 1, 1, 100, 11).ok());
 }

@@ -125,13 +125,14 @@ class Engine {
   enum class State : uint8_t { kOff, kStarting, kActive, kDraining };
   static constexpr int kPrefillSide = 0, kBatchingSide = 1;
   void InitFleet();
-  bool HasPlanner() const { return planner_ != nullptr; }
+  bool HasPlanner() const { return c_.planner.has_value(); }
   int InstanceCount(int side) const;
   int GpusPer(int side) const;
   void SetState(int side, int i, State s);
   void RebuildActive(int side);
   // GPU accounting: integrates GPUs held (and per side) up to now.
-  void Account();
+  void Account() { AccountUntil(q_.now()); }
+  void AccountUntil(double t);
   void StartInstance(int side, int i);
   void OnInstanceUp(int side, int i);
   void Drain(int side, int i);
@@ -149,6 +150,7 @@ class Engine {
   std::unique_ptr<FleetPlanner> planner_;
   std::unique_ptr<TrafficEstimator> estimator_;
   FleetTarget target_;
+  FleetTarget last_wish_;  // the previous dynamic decision, before damping
   int waiting_start_[2] = {0, 0};  // instances waiting for GPUs to start
   int warm_[2] = {0, 0};     // stopped instances' GPUs still holding a side's weights
   bool same_weights_ = false;  // both sides use one mapping: weights serve either role
@@ -159,6 +161,7 @@ class Engine {
   double instance_seconds_[2] = {0, 0};
   int64_t plan_arrivals_ = 0, plan_done_ = 0, plan_good_ = 0;
   double next_plan_ = 0;
+  double last_finish_ = 0;  // any request's, warm-up included
 };
 
 

@@ -27,8 +27,7 @@ void Engine::RebuildActive(int side) {
   }
 }
 
-void Engine::Account() {
-  const double now = q_.now();
+void Engine::AccountUntil(double now) {
   const double dt = now - accounted_until_;
   if (dt > 0) {
     gpu_seconds_ += dt * gpus_held_;
@@ -66,6 +65,7 @@ void Engine::InitFleet() {
   estimator_ = std::make_unique<TrafficEstimator>(planner_->Thresholds());
   same_weights_ = pools_[0].spec.mapping == pools_[1].spec.mapping;
   target_ = planner_->Initial();
+  last_wish_ = target_;
   // The initial fleet is up when traffic begins.
   for (int i = 0; i < std::min(target_.prefill, InstanceCount(kPrefillSide)); ++i) {
     SetState(kPrefillSide, i, State::kActive);
@@ -203,7 +203,24 @@ void Engine::OnPlan() {
   prior.mean_isl = o.average_isl;
   prior.mean_osl = o.average_osl;
   TrafficEstimate seen = estimator_->Close(o.interval, o.ewma_weight, prior);
-  if (o.policy == PlannerPolicy::kDynamic) Reconcile(planner_->Decide(estimator_->prediction()));
+  if (o.policy == PlannerPolicy::kDynamic) {
+    TrafficEstimate next = estimator_->prediction();
+    for (const auto& p : prefill_) next.backlog_prefill += static_cast<double>(p.queued());
+    for (const auto& b : batching_) next.backlog_decode += static_cast<double>(b.queued());
+    FleetTarget want = planner_->Decide(next);
+    // Grow at once; shrink a side only when two decisions in a row ask for
+    // it (to the larger of the two), so one quiet interval does not shed
+    // capacity that the next needs back (each change costs a reload).
+    FleetTarget apply = want;
+    apply.prefill = want.prefill >= target_.prefill
+                        ? want.prefill
+                        : std::min(target_.prefill, std::max(want.prefill, last_wish_.prefill));
+    apply.decode = want.decode >= target_.decode
+                       ? want.decode
+                       : std::min(target_.decode, std::max(want.decode, last_wish_.decode));
+    last_wish_ = want;
+    Reconcile(apply);
+  }
   PlannerSample row;
   row.time = now;
   row.arrival_rate = seen.rate;
@@ -229,8 +246,7 @@ void Engine::OnPlan() {
 }
 
 void Engine::FinishFleet(double end_clock) {
-  q_.AdvanceTo(std::max(q_.now(), end_clock));
-  Account();
+  AccountUntil(end_clock);
   r_.gpu_hours = gpu_seconds_ / 3600;
 }
 

@@ -1,6 +1,7 @@
 #include "disagg/sim/planner.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 
 #include "disagg/serving/disagg.h"
@@ -27,6 +28,20 @@ Result<PolicyChoice> ParsePolicy(std::string_view name) {
   }
   if (base == "static") {
     c.policy = PlannerPolicy::kStatic;
+  } else if (base.starts_with("static:")) {
+    c.policy = PlannerPolicy::kStatic;
+    std::string_view rest = base.substr(7);
+    size_t colon = rest.find(':');
+    auto number = [&](std::string_view t, int& out) {
+      auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
+      return ec == std::errc() && ptr == t.data() + t.size() && out >= 1;
+    };
+    if (colon == std::string_view::npos || !number(rest.substr(0, colon), c.prefill) ||
+        !number(rest.substr(colon + 1), c.decode)) {
+      return Fail("planner policy '{}': expected static:X:Y with X prefill and Y decode "
+                  "instances, both at least 1",
+                  name);
+    }
   } else if (base == "static-best") {
     c.policy = PlannerPolicy::kStaticBest;
   } else if (base == "dynamic") {
@@ -129,7 +144,7 @@ double FleetPlanner::PrefillRate(double isl, double osl) const {
   return m.requests_per_s;
 }
 
-int FleetPlanner::DecodeBatch(double isl, double osl) const {
+int FleetPlanner::DecodeBatch(double isl, double osl, double local_prompt) const {
   const InstanceConfig& c = decode_.config;
   int cap = std::max(1, c.max_batch);
   const double bytes = c.kv.Bytes(isl + osl);
@@ -137,13 +152,18 @@ int FleetPlanner::DecodeBatch(double isl, double osl) const {
     cap = std::min<double>(cap, std::max(1.0, std::floor(c.kv_capacity / bytes)));
   }
   if (!std::isfinite(o_.ttl_max)) return cap;
+  const perf::StepModel& m = *decode_.model;
   const serving::Workload w{isl, osl};
   auto meets = [&](int b) {
-    return serving::EvaluateDecode(*decode_.model, b, w).ttl <= kTtlMargin * o_.ttl_max;
+    if (local_prompt <= 0) return serving::EvaluateDecode(m, b, w).ttl <= kTtlMargin * o_.ttl_max;
+    perf::BatchShape shape = m.NewBatch();
+    shape.AddDecode(b, isl + osl / 2);
+    shape.AddPrefill(1, local_prompt, 0);
+    return m.RoundTime(shape) <= kTtlMargin * o_.ttl_max;
   };
   if (meets(cap)) return cap;
-  int lo = 1, hi = cap;  // meets(lo) assumed (or the smallest batch anyway), !meets(hi)
-  if (!meets(lo)) return 1;
+  if (!meets(1)) return local_prompt > 0 ? 0 : 1;
+  int lo = 1, hi = cap;  // meets(lo), !meets(hi)
   while (hi - lo > 1) {
     int mid = lo + (hi - lo) / 2;
     (meets(mid) ? lo : hi) = mid;
@@ -165,17 +185,6 @@ double FleetPlanner::LocalPrefillCost(double prompt, double context, int batch) 
   return m.RoundTime(b) - plain;
 }
 
-bool FleetPlanner::LocalPrefillAllowed(double threshold, double context, int batch) const {
-  if (threshold <= 0) return true;
-  const perf::StepModel& m = *decode_.model;
-  perf::BatchShape b = m.NewBatch();
-  b.AddDecode(batch, context);
-  const double plain = m.RoundTime(b);
-  b.AddPrefill(1, threshold, 0);
-  const double limit = std::isfinite(o_.ttl_max) ? kTtlMargin * o_.ttl_max : 2 * plain;
-  return m.RoundTime(b) <= limit;
-}
-
 TrafficEstimate FleetPlanner::Average() const {
   TrafficEstimate t;
   t.rate = o_.average_rate;
@@ -192,21 +201,22 @@ TrafficEstimate FleetPlanner::Average() const {
 
 FleetTarget FleetPlanner::Plan(const TrafficEstimate& t, bool whole_budget) const {
   const double isl = std::max(1.0, t.mean_isl), osl = std::max(1.0, t.mean_osl);
-  const int batch = DecodeBatch(isl, osl);
+  const int plain_batch = DecodeBatch(isl, osl);
   const double context = isl + osl / 2;
-  const serving::PoolRate decode_plain{DecodeRate(isl, osl, batch), decode_.gpus_per_instance()};
   const auto thresholds = Thresholds();
   FleetTarget best;
   double best_served = -1;
   for (size_t k = 0; k < thresholds.size(); ++k) {
     const int64_t th = thresholds[k];
-    if (!LocalPrefillAllowed(static_cast<double>(th), context, batch)) continue;
     const double share = th > 0 && k < t.share_at_most.size() ? t.share_at_most[k] : 0;
+    if (th > 0 && share <= 0) continue;  // no prompt that short: the same plan as 0
+    const int batch = share > 0 ? DecodeBatch(isl, osl, static_cast<double>(th)) : plain_batch;
+    if (batch < 1) continue;  // a local prefill alone breaks the TTL limit
     const double local_isl = share > 0 ? t.mean_isl_at_most[k] : 0;
     const double remote_isl = share < 1 ? (isl - share * local_isl) / (1 - share) : isl;
     serving::PoolRate p{share < 1 ? PrefillRate(remote_isl, osl) : 1e30,
                         prefill_.gpus_per_instance()};
-    serving::PoolRate d = decode_plain;
+    serving::PoolRate d{DecodeRate(isl, osl, batch), decode_.gpus_per_instance()};
     if (share > 0 && d.requests_per_s > 0) {
       d.requests_per_s =
           1 / (1 / d.requests_per_s + share * LocalPrefillCost(local_isl, context, batch));
@@ -214,12 +224,13 @@ FleetTarget FleetPlanner::Plan(const TrafficEstimate& t, bool whole_budget) cons
     const double rate = std::max(t.rate, 1e-9);
     // The whole budget: demand beyond any fleet, so the best split wins.
     const double scale = whole_budget ? 1e9 : o_.headroom;
-    auto c = serving::CountsForDemand(p, d, rate * (1 - share) * scale, rate * scale, osl,
+    const double prefill_demand = rate * (1 - share) + t.backlog_prefill / o_.interval;
+    const double decode_demand = rate + t.backlog_decode / o_.interval;
+    auto c = serving::CountsForDemand(p, d, prefill_demand * scale, decode_demand * scale, osl,
                                       o_.gpu_budget);
     if (!c.ok()) continue;
-    double served = std::min(share < 1 ? c.prefill * p.requests_per_s / (rate * (1 - share))
-                                       : HUGE_VAL,
-                             c.decode * d.requests_per_s / rate);
+    double served = std::min(share < 1 ? c.prefill * p.requests_per_s / prefill_demand : HUGE_VAL,
+                             c.decode * d.requests_per_s / decode_demand);
     if (!whole_budget) served = std::min(served, o_.headroom);
     const int gpus = c.gpus;
     const int best_gpus = best.prefill * prefill_.gpus_per_instance() +
@@ -236,7 +247,7 @@ FleetTarget FleetPlanner::Plan(const TrafficEstimate& t, bool whole_budget) cons
   }
   if (best.prefill == 0) {  // nothing fits the budget: one of each
     best.prefill = best.decode = 1;
-    best.decode_batch = batch;
+    best.decode_batch = plain_batch;
   }
   return best;
 }

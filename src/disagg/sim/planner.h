@@ -19,10 +19,11 @@
 // instance the extra time of one step carrying it.
 //
 // Local prefill threshold ("auto"): among 0, 256, 512, ..., 8192 tokens, the
-// threshold whose plan needs the fewest GPUs for the demand, subject to a
-// decode step that carries one such prompt still meeting the TTL limit (twice
-// the plain step when there is no limit); ties go to the larger threshold
-// (no KV transfer, shorter first-token latency).
+// threshold whose plan serves the demand on the fewest GPUs. A decode
+// instance that prefills locally runs the smaller batch with which a step
+// carrying one prompt of the threshold's length still meets the TTL limit.
+// Ties go to the larger threshold (no KV transfer, shorter first-token
+// latency).
 //
 // Contract: pure computation over the pools' StepModels (which must outlive
 // the planner); deterministic; not thread-safe (the estimator accumulates).
@@ -44,11 +45,13 @@ namespace disagg::sim {
 enum class PlannerPolicy { kStatic, kStaticBest, kDynamic };
 
 // A policy name as given to --planner or --compare: "static",
-// "static-best" or "dynamic", optionally with "+local" (short prompts
-// prefill on the decode instances, threshold chosen by the planner).
+// "static:X:Y" (X prefill and Y decode instances), "static-best" or
+// "dynamic", optionally with "+local" (short prompts prefill on the decode
+// instances, threshold chosen by the planner unless --local-prefill N).
 struct PolicyChoice {
   PlannerPolicy policy = PlannerPolicy::kDynamic;
   bool local = false;
+  int prefill = 0, decode = 0;  // static:X:Y
   std::string name;
 };
 Result<PolicyChoice> ParsePolicy(std::string_view name);
@@ -56,7 +59,7 @@ Result<PolicyChoice> ParsePolicy(std::string_view name);
 struct PlannerOptions {
   PlannerPolicy policy = PlannerPolicy::kDynamic;
   int gpu_budget = 0;       // GPUs the fleet may hold at once (starting, serving, draining)
-  double interval = 60;     // s between decisions (and planner timeline rows)
+  double interval = 30;     // s between decisions (and planner timeline rows)
   double ewma_weight = 0.3;  // weight of the newest window in the EWMA predictor
   double headroom = 1.2;    // capacity planned per unit of predicted demand
   double reconfig_delay = 30;  // s before a new instance, or one changing role, serves
@@ -81,6 +84,9 @@ struct TrafficEstimate {
   // Per candidate threshold (TrafficEstimator::thresholds()): share of
   // arrivals with ISL <= it, and their mean ISL.
   std::vector<double> share_at_most, mean_isl_at_most;
+  // Requests waiting at the decision (prompts queued for prefill, caches
+  // queued for a decode slot): the plan clears them within one interval.
+  double backlog_prefill = 0, backlog_decode = 0;
 };
 
 // What a decision asks of the fleet.
@@ -131,12 +137,14 @@ class FleetPlanner {
 
   // The capacity model (public for tests).
   double PrefillRate(double isl, double osl) const;  // one instance, requests/s
-  int DecodeBatch(double isl, double osl) const;     // largest batch meeting TTL and memory
+  // Largest batch whose caches fit and whose step meets the TTL limit; with
+  // `local_prompt` > 0, a step that also prefills that many tokens must meet
+  // it (0 when not even one sequence can).
+  int DecodeBatch(double isl, double osl, double local_prompt = 0) const;
   double DecodeRate(double isl, double osl, int batch) const;  // one instance, requests/s
   // Extra decode-instance seconds of a step that also prefills `isl` tokens.
   // `context`: the decoding sequences' mean context.
   double LocalPrefillCost(double prompt, double context, int batch) const;
-  bool LocalPrefillAllowed(double threshold, double context, int batch) const;
   const PlannerOptions& options() const { return o_; }
 
  private:

@@ -242,6 +242,7 @@ void Engine::Finish(int64_t slot) {
   Slot& s = slots_[slot];
   RequestRecord& r = s.rec;
   r.finish = q_.now();
+  last_finish_ = std::max(last_finish_, r.finish);
   ++interval_done_;
   ++plan_done_;
   if (estimator_) estimator_->OnFinish(r.spec.osl);
@@ -441,7 +442,8 @@ Result<SimResult> Engine::Run() {
     WriteRow(s);
   }
   const double end_clock = clock_stopped ? c_.max_time : q_.now();
-  FinishFleet(end_clock);
+  // GPUs are counted until the last request ends (or the clock stops).
+  FinishFleet(clock_stopped ? c_.max_time : std::min(end_clock, std::max(last_finish_, 0.0)));
   // The window runs from the first measured arrival to the last finish, or
   // to the stop of the clock when requests were still in flight.
   r_.start = first_measured_ < 0 ? 0 : first_measured_;
