@@ -21,9 +21,10 @@ constexpr const char* kWorkload = R"({"name": "short-shift", "phases": [
   {"duration": "4m", "rate": 24, "isl": 256, "osl": 1024, "ramp": "30s"}]})";
 
 std::vector<std::string> Planned(const std::string& workload) {
-  return {"simulate", "--model", "llama-3.1-8b", "--system", "h200_sxm", "--workload", workload,
-          "--mode", "disagg", "--prefill", "tp=1,batch=1", "--decode", "tp=1,batch=128",
-          "--gpus", "4", "--ftl-max", "2s", "--ttl-max", "25ms"};
+  return {"simulate",     "--model",  "llama-3.1-8b",   "--system", "h200_sxm",
+          "--workload",   workload,   "--mode",         "disagg",   "--prefill",
+          "tp=1,batch=1", "--decode", "tp=1,batch=128", "--gpus",   "4",
+          "--ftl-max",    "2s",       "--ttl-max",      "25ms"};
 }
 
 std::string Slurp(const std::filesystem::path& p) {
@@ -36,9 +37,9 @@ std::string Slurp(const std::filesystem::path& p) {
 TEST_F(CliTest, PlannerCompareJsonTimelineAndPlot) {
   auto args = Planned(Write("w.json", kWorkload));
   const std::string csv = (dir_ / "timeline.csv").string(), svg = (dir_ / "plan.svg").string();
-  for (const std::string& a : {std::string("--compare"), std::string("static,static-best,dynamic"),
-                               std::string("--json"), std::string("--timeline-out"), csv,
-                               std::string("--plot"), svg}) {
+  for (const std::string& a :
+       {std::string("--compare"), std::string("static,static-best,dynamic"), std::string("--json"),
+        std::string("--timeline-out"), csv, std::string("--plot"), svg}) {
     args.push_back(a);
   }
   RunResult r = RunArgs(args);
@@ -92,10 +93,10 @@ TEST_F(CliTest, PlannerBadInput) {
   ExpectUsageError(with({"--headroom", "0.5"}), {"--headroom"});
   ExpectUsageError(with({"--compare", "dynamic"}), {"--planner", "--compare"});
   // Co-located deployments are not planned.
-  ExpectUsageError(Run({"simulate", "--model", "llama-3.1-8b", "--system", "h200_sxm",
-                        "--workload", w, "--mode", "colocated", "--tp", "1", "--planner",
-                        "dynamic", "--gpus", "4"}),
-                   {"disagg"});
+  ExpectUsageError(
+      Run({"simulate", "--model", "llama-3.1-8b", "--system", "h200_sxm", "--workload", w, "--mode",
+           "colocated", "--tp", "1", "--planner", "dynamic", "--gpus", "4"}),
+      {"disagg"});
   // A workload file with an unknown key names the file and key.
   const std::string bad = Write("bad.json", R"({"name": "x", "phases": [{"duration": "1m",
       "rate": 1, "isl": 10, "osl": 10, "rat": 2}]})");

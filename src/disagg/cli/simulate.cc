@@ -175,8 +175,9 @@ void RunSimulate(const SimulateFlags& f) {
   std::unique_ptr<sim::LengthSampler> lengths;
   int workloads = (f.rate > 0) + (f.concurrency > 0) + !f.trace.empty() + !f.workload.empty();
   if (workloads != 1) {
-    DieF("choose exactly one workload: --rate R (open loop), --concurrency N (closed loop), "
-         "--trace FILE or --workload FILE");
+    DieF(
+        "choose exactly one workload: --rate R (open loop), --concurrency N (closed loop), "
+        "--trace FILE or --workload FILE");
   }
   PlannedRun planned;
   std::unique_ptr<sim::PhasedWorkload> phased;
@@ -243,7 +244,9 @@ void RunSimulate(const SimulateFlags& f) {
     if (f.planner.active()) {
       // Every policy replays the same requests: a fresh source each time.
       auto shared = std::shared_ptr<sim::LengthSampler>(std::move(lengths));
-      planned.make_source = [o, shared] { return sim::OpenLoop(o, std::make_unique<SharedSampler>(shared)); };
+      planned.make_source = [o, shared] {
+        return sim::OpenLoop(o, std::make_unique<SharedSampler>(shared));
+      };
       planned.average_rate = f.rate;
       planned.average_isl = shared->MeanIsl();
       planned.average_osl = shared->MeanOsl();
@@ -293,7 +296,8 @@ void RunSimulate(const SimulateFlags& f) {
     }
   }
   if (f.planner.active()) {
-    if (f.concurrency > 0) DieF("--concurrency: the planner needs an open-loop workload or a trace");
+    if (f.concurrency > 0)
+      DieF("--concurrency: the planner needs an open-loop workload or a trace");
     if (!f.requests_out.empty()) DieF("--requests-out: not available with a planner");
     planned.deployment_given = !f.mode.empty();
     // Pools without instance counts give the mappings only: static splits
@@ -329,8 +333,8 @@ void RunSimulate(const SimulateFlags& f) {
   if (!f.requests_out.empty()) Unwrap(requests_out.Commit());
   if (!f.timeline_out.empty()) Unwrap(timeline_out.Commit());
 
-  report::SimContext ctx{specs.model.name, specs.system.name, specs.precision.name,
-                         c.deployment.Describe(), c.ftl_max, c.ttl_max};
+  report::SimContext ctx{specs.model.name,        specs.system.name, specs.precision.name,
+                         c.deployment.Describe(), c.ftl_max,         c.ttl_max};
   if (f.json) {
     std::fputs((report::SimJson(*result, ctx).dump(2) + "\n").c_str(), stdout);
   } else {
@@ -365,12 +369,14 @@ void AddSimulateCommand(CLI::App& app) {
   cmd->add_option("--arrival", f->arrival, "poisson, gamma or uniform")->capture_default_str();
   cmd->add_option("--cv", f->cv, "gamma arrivals: coefficient of variation")->capture_default_str();
   cmd->add_option("--concurrency", f->concurrency, "closed loop: concurrent clients");
-  cmd->add_option("--requests", f->requests, "requests to send (default 1000 open loop, 10 x N closed loop)");
+  cmd->add_option("--requests", f->requests,
+                  "requests to send (default 1000 open loop, 10 x N closed loop)");
   cmd->add_option("--duration", f->duration, "stop the clock after this long, e.g. 10m");
   cmd->add_option("--trace", f->trace, "Azure CSV or Mooncake JSONL trace");
   cmd->add_option("--workload", f->workload, "time-varying workload file (JSON phases)");
   AddPlannerFlags(cmd, f->planner);
-  cmd->add_option("--time-scale", f->time_scale, "multiply trace timestamps")->capture_default_str();
+  cmd->add_option("--time-scale", f->time_scale, "multiply trace timestamps")
+      ->capture_default_str();
   cmd->add_option("--rate-scale", f->rate_scale, "multiply the trace's request rate")
       ->capture_default_str();
   cmd->add_flag("--skip-bad-lines", f->skip_bad_lines, "count and skip malformed trace lines");

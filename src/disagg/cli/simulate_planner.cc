@@ -1,10 +1,10 @@
 #include "disagg/cli/simulate_planner.h"
 
+#include <tbb/parallel_for.h>
+
 #include <charconv>
 #include <cmath>
 #include <cstdio>
-
-#include <tbb/parallel_for.h>
 
 #include "disagg/base/files.h"
 #include "disagg/base/units.h"
@@ -41,7 +41,8 @@ std::vector<sim::PolicyChoice> Policies(const PlannerFlags& f) {
   size_t start = 0;
   while (start <= list.size()) {
     size_t comma = list.find(',', start);
-    std::string name = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    std::string name =
+        list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     auto p = sim::ParsePolicy(name);
     if (!p) DieF("{}: {}", f.planner.empty() ? "--compare" : "--planner", p.error().message);
     for (const auto& q : out) {
@@ -51,7 +52,8 @@ std::vector<sim::PolicyChoice> Policies(const PlannerFlags& f) {
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
-  if (!f.planner.empty() && out.size() > 1) DieF("--planner: one policy; use --compare for several");
+  if (!f.planner.empty() && out.size() > 1)
+    DieF("--planner: one policy; use --compare for several");
   return out;
 }
 
@@ -79,8 +81,9 @@ sim::Deployment FrontierDeployment(const Specs& specs, const PlannedRun& run, in
   if (best == nullptr && (o.sla_ftl_max || o.sla_ttl_max)) {
     // Nothing meets the limits at the average traffic: size the pools for
     // throughput and let the simulation show how often the limits are met.
-    std::fprintf(stderr, "planner: no disaggregated point meets the latency limits at the "
-                         "average traffic; choosing pools without them\n");
+    std::fprintf(stderr,
+                 "planner: no disaggregated point meets the latency limits at the "
+                 "average traffic; choosing pools without them\n");
     o.ftl_max = 10;
     o.sla_ftl_max.reset();
     o.sla_ttl_max.reset();
@@ -90,20 +93,23 @@ sim::Deployment FrontierDeployment(const Specs& specs, const PlannedRun& run, in
     }
   }
   if (best == nullptr) {
-    DieF("--gpus: no disaggregated deployment of {} on {} fits {} GPUs; give --prefill and "
-         "--decode, or a larger budget",
-         specs.model.name, specs.system.name, budget);
+    DieF(
+        "--gpus: no disaggregated deployment of {} on {} fits {} GPUs; give --prefill and "
+        "--decode, or a larger budget",
+        specs.model.name, specs.system.name, budget);
   }
   sim::Deployment d;
   d.disaggregated = true;
   d.prefill.mapping = best->prefill.mapping;
   d.prefill.instances = best->counts.prefill;
   d.prefill.max_batch = best->prefill.batch;
-  d.prefill.chunk = best->prefill.chunk < o.workload.isl ? static_cast<int64_t>(best->prefill.chunk) : 0;
+  d.prefill.chunk =
+      best->prefill.chunk < o.workload.isl ? static_cast<int64_t>(best->prefill.chunk) : 0;
   d.decode.mapping = best->decode.mapping;
   d.decode.instances = best->counts.decode;
   d.decode.max_batch = best->decode.batch;
-  std::fprintf(stderr, "planner: pools from the frontier's best disaggregated point for the "
+  std::fprintf(stderr,
+               "planner: pools from the frontier's best disaggregated point for the "
                "average traffic (ISL %.0f, OSL %.0f): prefill %s batch %d, decode %s batch %d\n",
                o.workload.isl, o.workload.osl, d.prefill.mapping.Label().c_str(),
                d.prefill.max_batch, d.decode.mapping.Label().c_str(), d.decode.max_batch);
@@ -118,7 +124,8 @@ void AddPlannerFlags(CLI::App* cmd, PlannerFlags& f) {
                   "prefill on decode instances)");
   cmd->add_option("--compare", f.compare, "policies side by side, e.g. static,static-best,dynamic");
   cmd->add_option("--gpus", f.gpus, "planner GPU budget (default: the deployment's GPUs)");
-  cmd->add_option("--plan-interval", f.interval, "planner decision interval")->capture_default_str();
+  cmd->add_option("--plan-interval", f.interval, "planner decision interval")
+      ->capture_default_str();
   cmd->add_option("--reconfig-delay", f.reconfig_delay,
                   "time before a new or re-purposed instance serves")
       ->capture_default_str();
@@ -164,15 +171,17 @@ void RunPlanned(const PlannerFlags& f, PlannedRun run, const Specs& specs) {
   base.gpu_budget = budget;
   const int gp = d.prefill.mapping.gpus(), gd = d.decode.mapping.gpus();
   if (gp + gd > budget) {
-    DieF("--gpus: a budget of {} GPUs cannot hold one prefill ({} GPUs) and one decode ({} GPUs) "
-         "instance",
-         budget, gp, gd);
+    DieF(
+        "--gpus: a budget of {} GPUs cannot hold one prefill ({} GPUs) and one decode ({} GPUs) "
+        "instance",
+        budget, gp, gd);
   }
   if (run.counts_given) {
     base.static_prefill = d.prefill.instances;
     base.static_decode = d.decode.instances;
     if (d.gpus() > budget) {
-      DieF("--gpus: the deployment given ({} GPUs) exceeds the budget of {} GPUs", d.gpus(), budget);
+      DieF("--gpus: the deployment given ({} GPUs) exceeds the budget of {} GPUs", d.gpus(),
+           budget);
     }
   }
   if (!run.timeline_out.empty()) Unwrap(CheckWritable(run.timeline_out, "--timeline-out"));
@@ -193,8 +202,10 @@ void RunPlanned(const PlannerFlags& f, PlannedRun run, const Specs& specs) {
              p.prefill * gp + p.decode * gd, budget);
       }
     }
-    if (p.local) c.planner->local_prefill = local != 0 ? local : sim::PlannerOptions::kAuto;
-    else c.planner->local_prefill = local;
+    if (p.local)
+      c.planner->local_prefill = local != 0 ? local : sim::PlannerOptions::kAuto;
+    else
+      c.planner->local_prefill = local;
     sources.push_back(run.make_source());
     c.source = sources.back().get();
     c.requests_out = nullptr;
@@ -203,7 +214,8 @@ void RunPlanned(const PlannerFlags& f, PlannedRun run, const Specs& specs) {
     configs.push_back(std::move(c));
   }
   std::vector<Result<sim::SimResult>> results(configs.size(), Fail("not run"));
-  tbb::parallel_for(size_t{0}, configs.size(), [&](size_t i) { results[i] = sim::Simulate(configs[i]); });
+  tbb::parallel_for(size_t{0}, configs.size(),
+                    [&](size_t i) { results[i] = sim::Simulate(configs[i]); });
   std::vector<report::PolicyRun> runs;
   for (size_t i = 0; i < results.size(); ++i) {
     if (!results[i]) Die(results[i].error());
@@ -221,10 +233,13 @@ void RunPlanned(const PlannerFlags& f, PlannedRun run, const Specs& specs) {
   }
   if (!f.plot.empty()) Unwrap(WriteFileAtomically(f.plot, report::PlannerSvg(runs, ctx)));
   if (policies.size() == 1 && f.compare.empty()) {
-    report::SimContext sc{specs.model.name, specs.system.name, specs.precision.name,
+    report::SimContext sc{specs.model.name,
+                          specs.system.name,
+                          specs.precision.name,
                           fmt::format("{} planner, {} GPUs: prefill {} / decode {}", runs[0].name,
                                       budget, d.prefill.mapping.Label(), d.decode.mapping.Label()),
-                          run.config.ftl_max, run.config.ttl_max};
+                          run.config.ftl_max,
+                          run.config.ttl_max};
     if (run.json) {
       Json j = report::SimJson(runs[0].result, sc);
       j["planner"] = runs[0].name;

@@ -32,7 +32,7 @@ struct PlannerFlags {
 void AddPlannerFlags(CLI::App* cmd, PlannerFlags& f);
 
 struct PlannedRun {
-  sim::SimConfig config;        // model, system, SLA, measurement; no source yet
+  sim::SimConfig config;          // model, system, SLA, measurement; no source yet
   bool deployment_given = false;  // --prefill/--decode (else the frontier chooses)
   bool counts_given = false;      // with instances= (static runs them)
   std::function<std::unique_ptr<sim::RequestSource>()> make_source;

@@ -1,8 +1,8 @@
 #include "disagg/report/planner_report.h"
 
-#include <cmath>
-
 #include <fmt/format.h>
+
+#include <cmath>
 
 #include "disagg/report/sim_report.h"
 #include "disagg/report/svg_plot.h"
@@ -35,13 +35,13 @@ std::string PlannerTimelineCsv(const std::vector<PolicyRun>& runs, const Planner
       "local_threshold\n";
   for (const auto& run : runs) {
     for (const auto& s : run.result.planner_timeline) {
-      out += fmt::format("{},{:.3f},{:.4f},{:.4f},{},{},{},{},{},{},{},{:.4f},{},{},{}\n", run.name,
-                         s.time, s.arrival_rate, s.planned_rate, s.prefill_instances,
-                         s.decode_instances, s.prefill_instances * c.prefill_gpus,
-                         s.decode_instances * c.decode_gpus, s.starting, s.draining, s.gpus,
-                         s.goodput_rps,
-                         std::isnan(s.sla_attainment) ? "" : fmt::format("{:.4f}", s.sla_attainment),
-                         s.decode_batch, s.local_threshold);
+      out += fmt::format(
+          "{},{:.3f},{:.4f},{:.4f},{},{},{},{},{},{},{},{:.4f},{},{},{}\n", run.name, s.time,
+          s.arrival_rate, s.planned_rate, s.prefill_instances, s.decode_instances,
+          s.prefill_instances * c.prefill_gpus, s.decode_instances * c.decode_gpus, s.starting,
+          s.draining, s.gpus, s.goodput_rps,
+          std::isnan(s.sla_attainment) ? "" : fmt::format("{:.4f}", s.sla_attainment),
+          s.decode_batch, s.local_threshold);
     }
   }
   return out;
@@ -115,8 +115,10 @@ std::string CompareText(const std::vector<PolicyRun>& runs, const PlannerContext
   std::string out = c.title + "\n";
   std::string limits;
   if (std::isfinite(c.ftl_max)) limits += "FTL <= " + Seconds(c.ftl_max);
-  if (std::isfinite(c.ttl_max)) limits += (limits.empty() ? "" : ", ") + ("TTL <= " + Seconds(c.ttl_max));
-  out += fmt::format("SLA: {}\n\n", limits.empty() ? "none (every finished request counts)" : limits);
+  if (std::isfinite(c.ttl_max))
+    limits += (limits.empty() ? "" : ", ") + ("TTL <= " + Seconds(c.ttl_max));
+  out +=
+      fmt::format("SLA: {}\n\n", limits.empty() ? "none (every finished request counts)" : limits);
   Table t({"policy", "goodput req/s", "SLA met", "GPU-hours", "mean GPUs", "reconfig.",
            "local prefills", "FTL p90", "TTL p90", "unfinished"});
   for (const auto& run : runs) {

@@ -63,15 +63,15 @@ std::string SimText(const sim::SimResult& r, const SimContext& c) {
   out += fmt::format(
       "{} requests completed, {} unfinished{}{}; {} simulated s in {:.2f} wall s ({} events)\n",
       Thousands(r.requests_completed), Thousands(r.requests_unfinished),
-      r.requests_rejected > 0 ? fmt::format(", {} rejected (too long for the cache)",
-                                            Thousands(r.requests_rejected))
-                              : "",
+      r.requests_rejected > 0
+          ? fmt::format(", {} rejected (too long for the cache)", Thousands(r.requests_rejected))
+          : "",
       r.skipped_lines > 0 ? fmt::format(", {} bad trace lines skipped", r.skipped_lines) : "",
       Sig3(r.end - r.start), r.elapsed_wall_s, Thousands(r.events));
   Table t({"metric", "mean", "p50", "p90", "p99", "max"});
   auto row = [&](const char* name, const sim::Distribution& d) {
-    t.AddRow({name, Seconds(d.mean), Seconds(d.p50), Seconds(d.p90), Seconds(d.p99),
-              Seconds(d.max)});
+    t.AddRow(
+        {name, Seconds(d.mean), Seconds(d.p50), Seconds(d.p90), Seconds(d.p99), Seconds(d.max)});
   };
   row("FTL (first token)", r.ftl);
   row("TTL (between tokens)", r.ttl);
@@ -95,10 +95,11 @@ std::string SimText(const sim::SimResult& r, const SimContext& c) {
                        Thousands(static_cast<double>(r.kv_transfers)));
   }
   if (!r.planner_timeline.empty()) {
-    out += fmt::format("  fleet        {} GPU-hours, at most {} GPUs held, {} reconfigurations, "
-                       "{} requests prefilled on decode instances\n",
-                       Sig3(r.gpu_hours), r.max_gpus_held, r.reconfigurations,
-                       Thousands(static_cast<double>(r.local_prefills)));
+    out += fmt::format(
+        "  fleet        {} GPU-hours, at most {} GPUs held, {} reconfigurations, "
+        "{} requests prefilled on decode instances\n",
+        Sig3(r.gpu_hours), r.max_gpus_held, r.reconfigurations,
+        Thousands(static_cast<double>(r.local_prefills)));
   }
   Table pools({"pool", "mapping", "instances", "GPUs", "busy"});
   for (const auto& p : r.pools) {

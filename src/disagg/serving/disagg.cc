@@ -53,8 +53,8 @@ InstanceCounts SolveInstanceCounts(const PoolRate& p, const PoolRate& d, double 
   return best;
 }
 
-InstanceCounts SmallestNearOptimal(const PoolRate& p, const PoolRate& d, double osl,
-                                   double within, int max_gpus) {
+InstanceCounts SmallestNearOptimal(const PoolRate& p, const PoolRate& d, double osl, double within,
+                                   int max_gpus) {
   const double target = within * ContinuousTokensPerGpu(p, d, osl);
   InstanceCounts best;
   if (target <= 0) return best;

@@ -26,9 +26,9 @@ enum Kind : int {
   kTransferCheck,  // b = network generation
   kKvArrive,       // a = transfer payload
   kSample,
-  kReady,          // a = slot: the framework has handed the request to the engine
-  kPlan,           // the planner's interval ends
-  kInstanceUp,     // a = role (0 prefill, 1 batching), b = instance: it starts serving
+  kReady,       // a = slot: the framework has handed the request to the engine
+  kPlan,        // the planner's interval ends
+  kInstanceUp,  // a = role (0 prefill, 1 batching), b = instance: it starts serving
 };
 
 struct Slot {
@@ -150,10 +150,10 @@ class Engine {
   std::unique_ptr<FleetPlanner> planner_;
   std::unique_ptr<TrafficEstimator> estimator_;
   FleetTarget target_;
-  FleetTarget last_wish_;  // the previous dynamic decision, before damping
+  FleetTarget last_wish_;          // the previous dynamic decision, before damping
   int waiting_start_[2] = {0, 0};  // instances waiting for GPUs to start
-  int warm_[2] = {0, 0};     // stopped instances' GPUs still holding a side's weights
-  bool same_weights_ = false;  // both sides use one mapping: weights serve either role
+  int warm_[2] = {0, 0};           // stopped instances' GPUs still holding a side's weights
+  bool same_weights_ = false;      // both sides use one mapping: weights serve either role
   int gpus_held_ = 0;
   int held_[2] = {0, 0};  // instances holding GPUs per side
   double accounted_until_ = 0;
@@ -163,7 +163,6 @@ class Engine {
   double next_plan_ = 0;
   double last_finish_ = 0;  // any request's, warm-up included
 };
-
 
 }  // namespace disagg::sim::internal
 

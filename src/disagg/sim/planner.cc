@@ -38,18 +38,20 @@ Result<PolicyChoice> ParsePolicy(std::string_view name) {
     };
     if (colon == std::string_view::npos || !number(rest.substr(0, colon), c.prefill) ||
         !number(rest.substr(colon + 1), c.decode)) {
-      return Fail("planner policy '{}': expected static:X:Y with X prefill and Y decode "
-                  "instances, both at least 1",
-                  name);
+      return Fail(
+          "planner policy '{}': expected static:X:Y with X prefill and Y decode "
+          "instances, both at least 1",
+          name);
     }
   } else if (base == "static-best") {
     c.policy = PlannerPolicy::kStaticBest;
   } else if (base == "dynamic") {
     c.policy = PlannerPolicy::kDynamic;
   } else {
-    return Fail("unknown planner policy '{}' (expected static, static-best or dynamic, "
-                "optionally with +local)",
-                name);
+    return Fail(
+        "unknown planner policy '{}' (expected static, static-best or dynamic, "
+        "optionally with +local)",
+        name);
   }
   return c;
 }
@@ -233,10 +235,11 @@ FleetTarget FleetPlanner::Plan(const TrafficEstimate& t, bool whole_budget) cons
                              c.decode * d.requests_per_s / decode_demand);
     if (!whole_budget) served = std::min(served, o_.headroom);
     const int gpus = c.gpus;
-    const int best_gpus = best.prefill * prefill_.gpus_per_instance() +
-                          best.decode * decode_.gpus_per_instance();
+    const int best_gpus =
+        best.prefill * prefill_.gpus_per_instance() + best.decode * decode_.gpus_per_instance();
     const double eps = 1e-9 * std::max(1.0, best_served);
-    if (served > best_served + eps || (std::fabs(served - best_served) <= eps && gpus <= best_gpus)) {
+    if (served > best_served + eps ||
+        (std::fabs(served - best_served) <= eps && gpus <= best_gpus)) {
       best_served = served;
       best.prefill = c.prefill;
       best.decode = c.decode;

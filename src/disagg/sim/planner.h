@@ -58,10 +58,10 @@ Result<PolicyChoice> ParsePolicy(std::string_view name);
 
 struct PlannerOptions {
   PlannerPolicy policy = PlannerPolicy::kDynamic;
-  int gpu_budget = 0;       // GPUs the fleet may hold at once (starting, serving, draining)
-  double interval = 30;     // s between decisions (and planner timeline rows)
-  double ewma_weight = 0.3;  // weight of the newest window in the EWMA predictor
-  double headroom = 1.2;    // capacity planned per unit of predicted demand
+  int gpu_budget = 0;          // GPUs the fleet may hold at once (starting, serving, draining)
+  double interval = 30;        // s between decisions (and planner timeline rows)
+  double ewma_weight = 0.3;    // weight of the newest window in the EWMA predictor
+  double headroom = 1.2;       // capacity planned per unit of predicted demand
   double reconfig_delay = 30;  // s before a new instance, or one changing role, serves
   double role_flip_delay = 0;  // s, instead, when the GPUs already hold the weights it needs
   // Prompts of at most this many tokens are prefilled on the decode instance

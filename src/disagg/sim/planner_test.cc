@@ -104,7 +104,9 @@ TEST(FleetPlanner, CapacityFromTheStepModel) {
     EXPECT_LE(b, last) << ttl;
     last = b;
     if (b > 1 && b < 128) {
-      auto at = [&](int n) { return serving::EvaluateDecode(*(*pools)[1].model, n, {1024, 1024}).ttl; };
+      auto at = [&](int n) {
+        return serving::EvaluateDecode(*(*pools)[1].model, n, {1024, 1024}).ttl;
+      };
       EXPECT_LE(at(b), 0.85 * ttl);
       EXPECT_GT(at(b + 1), 0.85 * ttl);
     }
@@ -117,8 +119,8 @@ constexpr const char* kShift = R"({"name": "shift", "phases": [
   {"duration": "8m", "rate": 32, "isl": 256, "osl": 1024, "ramp": "1m"},
   {"duration": "8m", "rate": 32, "isl": 4096, "osl": 128, "ramp": "1m"}]})";
 
-SimResult RunPolicy(const PhasedWorkload& w, PlannerPolicy policy, uint64_t seed,
-                    double delay = 30, int budget = 4) {
+SimResult RunPolicy(const PhasedWorkload& w, PlannerPolicy policy, uint64_t seed, double delay = 30,
+                    int budget = 4) {
   SimConfig c = Base();
   c.ftl_max = 2;
   c.ttl_max = 0.025;

@@ -1,10 +1,10 @@
 #include "disagg/sim/simulator.h"
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <cmath>
 #include <deque>
-
-#include <fmt/format.h>
 
 #include "disagg/serving/phase.h"
 #include "disagg/sim/engine.h"
@@ -318,7 +318,8 @@ void Engine::Sample() {
   }
   int64_t queued = 0, running = 0;
   double kv = 0;
-  for (const auto& b : batching_) queued += b.queued(), running += b.running(), kv += b.kv_fraction();
+  for (const auto& b : batching_)
+    queued += b.queued(), running += b.running(), kv += b.kv_fraction();
   row += fmt::format(",{},{},{:.4f}\n", queued, running,
                      batching_.empty() ? 0.0 : kv / batching_.size());
   *c_.timeline_out << row;
@@ -345,8 +346,8 @@ Result<SimResult> Engine::Run() {
     const int fleet = HasPlanner() ? c_.planner->gpu_budget : c_.deployment.gpus();
     bool nvlink = fleet <= sys.nvlink_domain;
     double per_gpu = (nvlink ? sys.gpu.nvlink_bw : sys.scaleout_bw) * sys.calibration.comm_bw_eff;
-    link_latency_ = (nvlink ? sys.nvlink_latency : sys.scaleout_latency) +
-                    sys.calibration.kv_transfer_overhead;
+    link_latency_ =
+        (nvlink ? sys.nvlink_latency : sys.scaleout_latency) + sys.calibration.kv_transfer_overhead;
     std::vector<double> egress(prefill_.size(), per_gpu * pools_[0].gpus_per_instance());
     std::vector<double> ingress(batching_.size(), per_gpu * pools_[1].gpus_per_instance());
     net_ = KvNetwork(std::move(egress), std::move(ingress));
@@ -367,8 +368,7 @@ Result<SimResult> Engine::Run() {
   // per-step load that is the next arrival; otherwise the next event.
   fast_forward_ = c_.fast_forward;
   request_overhead_ = c_.system.calibration.request_overhead[static_cast<int>(c_.backend)];
-  open_loop_colocated_ =
-      !disagg() && c_.concurrency == 0 && c_.router != RouterPolicy::kLeastKv;
+  open_loop_colocated_ = !disagg() && c_.concurrency == 0 && c_.router != RouterPolicy::kLeastKv;
   // Workload.
   if (c_.concurrency > 0) {
     source_done_ = true;  // clients create requests as they go
@@ -422,7 +422,8 @@ Result<SimResult> Engine::Run() {
       case kSample:
         Sample();
         next_sample_ = q_.now() + c_.timeline_interval;
-        if (!(source_done_ && in_system_ == 0 && (c_.concurrency == 0 || sent_ >= c_.closed_requests))) {
+        if (!(source_done_ && in_system_ == 0 &&
+              (c_.concurrency == 0 || sent_ >= c_.closed_requests))) {
           q_.Push(next_sample_, kSample);
         }
         break;

@@ -82,15 +82,15 @@ struct PoolStats {
 
 // One planner interval: what the fleet was and what users saw.
 struct PlannerSample {
-  double time = 0;             // s, end of the interval
-  double arrival_rate = 0;     // requests/s that arrived in it
-  int prefill_instances = 0;   // serving at the end of the interval
+  double time = 0;            // s, end of the interval
+  double arrival_rate = 0;    // requests/s that arrived in it
+  int prefill_instances = 0;  // serving at the end of the interval
   int decode_instances = 0;
   int starting = 0, draining = 0;
-  int gpus = 0;                // held (starting, serving, draining)
-  double goodput_rps = 0;      // requests finished in the interval meeting both limits, per s
-  double sla_attainment = 0;   // of the requests finished in it (NaN: none finished)
-  double planned_rate = 0;     // requests/s the current counts were sized for
+  int gpus = 0;               // held (starting, serving, draining)
+  double goodput_rps = 0;     // requests finished in the interval meeting both limits, per s
+  double sla_attainment = 0;  // of the requests finished in it (NaN: none finished)
+  double planned_rate = 0;    // requests/s the current counts were sized for
   int decode_batch = 0;
   int64_t local_threshold = 0;
 };
@@ -112,7 +112,7 @@ struct SimResult {
   int64_t preemptions = 0;
   int64_t kv_transfers = 0;
   double kv_bytes = 0;
-  int gpus = 0;  // of the deployment; with a planner, the budget
+  int gpus = 0;          // of the deployment; with a planner, the budget
   double gpu_hours = 0;  // GPUs held integrated over the run (until the last request ends)
   int max_gpus_held = 0;
   int64_t reconfigurations = 0;  // instances started or drained after t = 0
