@@ -186,6 +186,10 @@ void RunSimulate(const SimulateFlags& f) {
       DieF("--workload: the file gives the lengths; drop --isl, --osl and --lengths-from");
     }
     phased = Unwrap(sim::LoadWorkloadFile(f.workload));
+    RequirePositive(f.rate_scale, "--rate-scale");
+    if (f.rate_scale != 1) {
+      phased = std::make_unique<sim::PhasedWorkload>(phased->WithRateScale(f.rate_scale));
+    }
     const uint64_t seed = f.seed_given ? f.seed : phased->seed();
     const sim::PhasedWorkload* w = phased.get();
     planned.make_source = [w, seed] { return w->NewSource(seed); };
@@ -377,7 +381,8 @@ void AddSimulateCommand(CLI::App& app) {
   AddPlannerFlags(cmd, f->planner);
   cmd->add_option("--time-scale", f->time_scale, "multiply trace timestamps")
       ->capture_default_str();
-  cmd->add_option("--rate-scale", f->rate_scale, "multiply the trace's request rate")
+  cmd->add_option("--rate-scale", f->rate_scale,
+                  "multiply the trace's or workload file's request rate")
       ->capture_default_str();
   cmd->add_flag("--skip-bad-lines", f->skip_bad_lines, "count and skip malformed trace lines");
   cmd->add_option("--ftl-max", f->ftl_max, "goodput SLA on first-token latency, e.g. 2s");

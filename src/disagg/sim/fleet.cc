@@ -207,7 +207,7 @@ void Engine::OnPlan() {
     TrafficEstimate next = estimator_->prediction();
     for (const auto& p : prefill_) next.backlog_prefill += static_cast<double>(p.queued());
     for (const auto& b : batching_) next.backlog_decode += static_cast<double>(b.queued());
-    FleetTarget want = planner_->Decide(next);
+    FleetTarget want = planner_->Decide(next, target_);
     // Grow at once; shrink a side only when two decisions in a row ask for
     // it (to the larger of the two), so one quiet interval does not shed
     // capacity that the next needs back (each change costs a reload).

@@ -508,6 +508,21 @@ AverageTraffic PhasedWorkload::Average() const {
   return {.rate = n / duration(), .mean_isl = weighted(true) / n, .mean_osl = weighted(false) / n};
 }
 
+PhasedWorkload PhasedWorkload::WithRateScale(double k) const {
+  PhasedWorkload w = *this;
+  for (auto& p : w.phases_) {
+    p.rate_from *= k;
+    p.rate_to *= k;
+  }
+  // Every segment's rate is linear in the phases' rates.
+  for (auto& s : w.segments_) {
+    s.c0 *= k;
+    s.c1 *= k;
+    s.c2 *= k;
+  }
+  return w;
+}
+
 std::unique_ptr<RequestSource> PhasedWorkload::NewSource(uint64_t seed) const {
   return std::make_unique<PhasedSource>(*this, seed);
 }

@@ -145,6 +145,10 @@ class PhasedWorkload {
   double ExpectedArrivals(double t0, double t1) const;
   AverageTraffic Average() const;
 
+  // The same workload with every rate multiplied by `k` > 0 (phases, ramps
+  // and the diurnal pattern keep their shape; lengths are unchanged).
+  PhasedWorkload WithRateScale(double k) const;
+
   // A fresh source of this workload's requests, with the file's seed or the
   // given one. The source does not refer to this object after creation.
   std::unique_ptr<RequestSource> NewSource() const { return NewSource(seed_); }

@@ -64,6 +64,28 @@ void ExpectWellFormed(const std::vector<RequestSpec>& r, double duration) {
 constexpr const char* kConstant = R"({"name": "c", "phases": [
   {"duration": "10000s", "rate": 10, "isl": 100, "osl": 10}]})";
 
+TEST(PhasedWorkload, RateScaleMultipliesEveryRate) {
+  auto w = Parse(R"({"name": "s", "phases": [
+      {"duration": "10m", "rate": {"from": 2, "to": 6}, "isl": 100, "osl": 10},
+      {"duration": "10m", "rate": 1, "isl": 100, "osl": 10, "ramp": "2m"}]})");
+  PhasedWorkload k = w->WithRateScale(2.5);
+  for (double t : {0.0, 100.0, 599.0, 650.0, 1000.0}) {
+    EXPECT_NEAR(k.Rate(t), 2.5 * w->Rate(t), 1e-12 * w->Rate(t)) << t;
+  }
+  // Expected arrivals over the whole run scale the same way: the first
+  // phase averages 4/s, the second 1/s (ramp from 6 to 1 over 2 min: mean
+  // 3.5/s for 120 s, then 1/s for 480 s): 2400 + 420 + 480 = 3300, times
+  // 2.5 = 8250.
+  EXPECT_NEAR(w->ExpectedArrivals(0, 1200), 3300, 1e-6);
+  EXPECT_NEAR(k.ExpectedArrivals(0, 1200), 8250, 1e-6);
+  EXPECT_NEAR(k.Average().rate, 2.5 * w->Average().rate, 1e-9);
+  // A diurnal pattern scales too.
+  auto d = Parse(R"({"name": "d", "phases": [{"duration": "1h", "rate": 3, "isl": 9, "osl": 9}],
+      "diurnal": {"period": "10m", "amplitude": 0.5}})");
+  PhasedWorkload dk = d->WithRateScale(0.5);
+  for (double t : {0.0, 150.0, 300.0, 1234.0}) EXPECT_NEAR(dk.Rate(t), 0.5 * d->Rate(t), 1e-12);
+}
+
 TEST(PhasedWorkload, ConstantPoissonCountMatchesRateTimesDuration) {
   auto r = Generate(kConstant);
   ExpectWellFormed(r, 10000);

@@ -10,9 +10,13 @@
 namespace disagg::sim {
 namespace {
 
-// Decode batches are sized for a step of at most this share of the TTL
-// limit: contexts and prompt lengths vary around the means the plan uses.
-constexpr double kTtlMargin = 0.85;
+// Decode batches are sized so that a step at the longest context a mean
+// request reaches (ISL + OSL, not the average ISL + OSL / 2) stays within
+// this share of the TTL limit: contexts vary around the means the plan uses.
+constexpr double kTtlMargin = 0.95;
+// A dynamic plan that needs as many GPUs as the current one replaces it only
+// when it serves this much more of the predicted demand.
+constexpr double kSwitchGain = 0.05;
 // The auto threshold grid, tokens.
 constexpr int64_t kAutoGrid[] = {0, 256, 512, 1024, 2048, 4096, 8192};
 
@@ -155,11 +159,12 @@ int FleetPlanner::DecodeBatch(double isl, double osl, double local_prompt) const
   }
   if (!std::isfinite(o_.ttl_max)) return cap;
   const perf::StepModel& m = *decode_.model;
-  const serving::Workload w{isl, osl};
+  // EvaluateDecode's steady context is ISL + OSL / 2: shift it to ISL + OSL.
+  const serving::Workload w{isl + osl / 2, osl};
   auto meets = [&](int b) {
     if (local_prompt <= 0) return serving::EvaluateDecode(m, b, w).ttl <= kTtlMargin * o_.ttl_max;
     perf::BatchShape shape = m.NewBatch();
-    shape.AddDecode(b, isl + osl / 2);
+    shape.AddDecode(b, isl + osl);
     shape.AddPrefill(1, local_prompt, 0);
     return m.RoundTime(shape) <= kTtlMargin * o_.ttl_max;
   };
@@ -201,38 +206,50 @@ TrafficEstimate FleetPlanner::Average() const {
   return t;
 }
 
-FleetTarget FleetPlanner::Plan(const TrafficEstimate& t, bool whole_budget) const {
+std::optional<FleetPlanner::Option> FleetPlanner::Rates(const TrafficEstimate& t, size_t k,
+                                                        int64_t threshold) const {
   const double isl = std::max(1.0, t.mean_isl), osl = std::max(1.0, t.mean_osl);
-  const int plain_batch = DecodeBatch(isl, osl);
-  const double context = isl + osl / 2;
+  const double share = threshold > 0 && k < t.share_at_most.size() ? t.share_at_most[k] : 0;
+  if (threshold > 0 && share <= 0) return std::nullopt;  // no prompt that short: same as 0
+  Option o;
+  o.threshold = threshold;
+  o.batch =
+      share > 0 ? DecodeBatch(isl, osl, static_cast<double>(threshold)) : DecodeBatch(isl, osl);
+  if (o.batch < 1) return std::nullopt;  // a local prefill alone breaks the TTL limit
+  const double local_isl = share > 0 ? t.mean_isl_at_most[k] : 0;
+  const double remote_isl = share < 1 ? (isl - share * local_isl) / (1 - share) : isl;
+  o.prefill = {share < 1 ? PrefillRate(remote_isl, osl) : 1e30, prefill_.gpus_per_instance()};
+  o.decode = {DecodeRate(isl, osl, o.batch), decode_.gpus_per_instance()};
+  if (share > 0 && o.decode.requests_per_s > 0) {
+    o.decode.requests_per_s = 1 / (1 / o.decode.requests_per_s +
+                                   share * LocalPrefillCost(local_isl, isl + osl / 2, o.batch));
+  }
+  const double rate = std::max(t.rate, 1e-9);
+  o.prefill_demand = rate * (1 - share) + t.backlog_prefill / o_.interval;
+  o.decode_demand = rate + t.backlog_decode / o_.interval;
+  o.all_local = share >= 1;
+  return o;
+}
+
+double FleetPlanner::Option::Served(int x, int y) const {
+  double a = all_local ? HUGE_VAL : x * prefill.requests_per_s / prefill_demand;
+  return std::min(a, y * decode.requests_per_s / decode_demand);
+}
+
+FleetTarget FleetPlanner::Plan(const TrafficEstimate& t, bool whole_budget) const {
+  const double osl = std::max(1.0, t.mean_osl);
   const auto thresholds = Thresholds();
   FleetTarget best;
   double best_served = -1;
   for (size_t k = 0; k < thresholds.size(); ++k) {
-    const int64_t th = thresholds[k];
-    const double share = th > 0 && k < t.share_at_most.size() ? t.share_at_most[k] : 0;
-    if (th > 0 && share <= 0) continue;  // no prompt that short: the same plan as 0
-    const int batch = share > 0 ? DecodeBatch(isl, osl, static_cast<double>(th)) : plain_batch;
-    if (batch < 1) continue;  // a local prefill alone breaks the TTL limit
-    const double local_isl = share > 0 ? t.mean_isl_at_most[k] : 0;
-    const double remote_isl = share < 1 ? (isl - share * local_isl) / (1 - share) : isl;
-    serving::PoolRate p{share < 1 ? PrefillRate(remote_isl, osl) : 1e30,
-                        prefill_.gpus_per_instance()};
-    serving::PoolRate d{DecodeRate(isl, osl, batch), decode_.gpus_per_instance()};
-    if (share > 0 && d.requests_per_s > 0) {
-      d.requests_per_s =
-          1 / (1 / d.requests_per_s + share * LocalPrefillCost(local_isl, context, batch));
-    }
-    const double rate = std::max(t.rate, 1e-9);
+    auto o = Rates(t, k, thresholds[k]);
+    if (!o) continue;
     // The whole budget: demand beyond any fleet, so the best split wins.
     const double scale = whole_budget ? 1e9 : o_.headroom;
-    const double prefill_demand = rate * (1 - share) + t.backlog_prefill / o_.interval;
-    const double decode_demand = rate + t.backlog_decode / o_.interval;
-    auto c = serving::CountsForDemand(p, d, prefill_demand * scale, decode_demand * scale, osl,
-                                      o_.gpu_budget);
+    auto c = serving::CountsForDemand(o->prefill, o->decode, o->prefill_demand * scale,
+                                      o->decode_demand * scale, osl, o_.gpu_budget);
     if (!c.ok()) continue;
-    double served = std::min(share < 1 ? c.prefill * p.requests_per_s / prefill_demand : HUGE_VAL,
-                             c.decode * d.requests_per_s / decode_demand);
+    double served = o->Served(c.prefill, c.decode);
     if (!whole_budget) served = std::min(served, o_.headroom);
     const int gpus = c.gpus;
     const int best_gpus =
@@ -243,14 +260,15 @@ FleetTarget FleetPlanner::Plan(const TrafficEstimate& t, bool whole_budget) cons
       best_served = served;
       best.prefill = c.prefill;
       best.decode = c.decode;
-      best.decode_batch = batch;
-      best.local_threshold = th;
+      best.decode_batch = o->batch;
+      best.local_threshold = o->threshold;
       best.planned_rate = t.rate;
+      best.served = served;
     }
   }
   if (best.prefill == 0) {  // nothing fits the budget: one of each
     best.prefill = best.decode = 1;
-    best.decode_batch = plain_batch;
+    best.decode_batch = DecodeBatch(std::max(1.0, t.mean_isl), osl);
   }
   return best;
 }
@@ -269,8 +287,30 @@ FleetTarget FleetPlanner::Initial() const {
   return t;
 }
 
-FleetTarget FleetPlanner::Decide(const TrafficEstimate& predicted) const {
-  return Plan(predicted, false);
+FleetTarget FleetPlanner::Decide(const TrafficEstimate& predicted,
+                                 const FleetTarget& current) const {
+  FleetTarget next = Plan(predicted, false);
+  // Keep the current split unless the new one frees GPUs or serves clearly
+  // more: near the budget the best split follows noise in the estimates,
+  // and every change costs a drain and a reload.
+  const auto thresholds = Thresholds();
+  double current_served = 0;
+  for (size_t k = 0; k < thresholds.size(); ++k) {
+    if (thresholds[k] != current.local_threshold) continue;
+    if (auto o = Rates(predicted, k, thresholds[k])) {
+      current_served = std::min(o->Served(current.prefill, current.decode), o_.headroom);
+    }
+  }
+  const auto gpus = [&](const FleetTarget& f) {
+    return f.prefill * prefill_.gpus_per_instance() + f.decode * decode_.gpus_per_instance();
+  };
+  if (gpus(next) >= gpus(current) && next.served <= current_served * (1 + kSwitchGain)) {
+    FleetTarget keep = current;
+    keep.planned_rate = predicted.rate;
+    keep.served = current_served;
+    return keep;
+  }
+  return next;
 }
 
 }  // namespace disagg::sim

@@ -33,11 +33,13 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "disagg/base/error.h"
+#include "disagg/serving/disagg.h"
 #include "disagg/sim/deployment.h"
 
 namespace disagg::sim {
@@ -95,6 +97,7 @@ struct FleetTarget {
   int decode_batch = 0;         // running sequences per decode instance
   int64_t local_threshold = 0;  // prompts of at most this many tokens prefill locally
   double planned_rate = 0;      // requests/s the counts were sized for
+  double served = 0;            // share of that demand the counts serve (capped at the headroom)
 };
 
 // Arrival and completion statistics per interval, and the EWMA predictor.
@@ -132,8 +135,10 @@ class FleetPlanner {
   // The fleet at t = 0: static counts, or the best split for the average
   // traffic (static-best, and the dynamic planner's starting point).
   FleetTarget Initial() const;
-  // A dynamic decision for the predicted traffic.
-  FleetTarget Decide(const TrafficEstimate& predicted) const;
+  // A dynamic decision for the predicted traffic, given the current target:
+  // the best plan, unless it needs no fewer GPUs and serves at most 5% more
+  // of the demand than the current split (then the current one stays).
+  FleetTarget Decide(const TrafficEstimate& predicted, const FleetTarget& current) const;
 
   // The capacity model (public for tests).
   double PrefillRate(double isl, double osl) const;  // one instance, requests/s
@@ -148,6 +153,17 @@ class FleetPlanner {
   const PlannerOptions& options() const { return o_; }
 
  private:
+  // One candidate threshold's per-instance rates and demands.
+  struct Option {
+    int64_t threshold = 0;
+    int batch = 0;
+    serving::PoolRate prefill, decode;
+    double prefill_demand = 0, decode_demand = 0;  // requests/s, backlog included
+    bool all_local = false;
+    // Fraction of the demand x prefill and y decode instances serve.
+    double Served(int x, int y) const;
+  };
+  std::optional<Option> Rates(const TrafficEstimate& t, size_t k, int64_t threshold) const;
   FleetTarget Plan(const TrafficEstimate& t, bool whole_budget) const;
   TrafficEstimate Average() const;
 
