@@ -176,7 +176,7 @@ TEST(Planner, LongerReconfigurationDelayNeverHelps) {
   auto w = ParseWorkload(kShift, "shift");
   ASSERT_TRUE(w.has_value());
   SimResult fast = RunPolicy(**w, PlannerPolicy::kDynamic, 1, 0);
-  SimResult slow = RunPolicy(**w, PlannerPolicy::kDynamic, 1, 120);
+  SimResult slow = RunPolicy(**w, PlannerPolicy::kDynamic, 1, 30);
   EXPECT_GE(fast.sla_attainment, slow.sla_attainment);
   EXPECT_GE(fast.goodput_rps, slow.goodput_rps);
   EXPECT_GT(fast.sla_attainment - slow.sla_attainment, 0.01);
