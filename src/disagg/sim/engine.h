@@ -146,7 +146,9 @@ class Engine {
   int64_t LocalThreshold() const { return target_.local_threshold; }
 
   std::vector<State> state_[2];
-  std::vector<int> active_[2];  // indices of active instances, ascending
+  std::vector<int> active_[2];    // indices of active instances, ascending
+  std::vector<double> up_at_[2];  // when a starting instance begins serving
+  std::vector<int> inbound_;      // caches in flight to each decode instance
   std::unique_ptr<FleetPlanner> planner_;
   std::unique_ptr<TrafficEstimator> estimator_;
   FleetTarget target_;

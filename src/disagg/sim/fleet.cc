@@ -54,6 +54,9 @@ void Engine::SetState(int side, int i, State s) {
 void Engine::InitFleet() {
   state_[kPrefillSide].assign(prefill_.size(), State::kOff);
   state_[kBatchingSide].assign(batching_.size(), State::kOff);
+  up_at_[kPrefillSide].assign(prefill_.size(), 0);
+  up_at_[kBatchingSide].assign(batching_.size(), 0);
+  inbound_.assign(batching_.size(), 0);
   if (!HasPlanner()) {
     for (int side : {kPrefillSide, kBatchingSide}) {
       for (int i = 0; i < InstanceCount(side); ++i) SetState(side, i, State::kActive);
@@ -96,11 +99,13 @@ void Engine::StartInstance(int side, int i) {
     return;
   }
   SetState(side, i, State::kStarting);
-  q_.Push(q_.now() + delay, kInstanceUp, side, i);
+  up_at_[side][i] = q_.now() + delay;
+  q_.Push(up_at_[side][i], kInstanceUp, side, i);
 }
 
 void Engine::OnInstanceUp(int side, int i) {
-  if (state_[side][i] != State::kStarting) return;  // cancelled meanwhile
+  // Cancelled meanwhile, or cancelled and started again (a later event).
+  if (state_[side][i] != State::kStarting || q_.now() < up_at_[side][i]) return;
   SetState(side, i, State::kActive);
 }
 
@@ -118,7 +123,7 @@ void Engine::CheckDrained(int side, int i) {
   if (!HasPlanner() || state_[side][i] != State::kDraining) return;
   if (side == kPrefillSide) {
     if (prefill_[i].outstanding() > 0) return;
-  } else if (batching_[i].outstanding() > 0 || batching_[i].busy()) {
+  } else if (batching_[i].outstanding() > 0 || batching_[i].busy() || inbound_[i] > 0) {
     return;
   }
   TurnOff(side, i);

@@ -187,6 +187,7 @@ void Engine::OnBatchDone(int i, int64_t batch) {
     double overlapped = net_.ProspectiveRate(i, dst) * latency;
     double rest = std::max(bytes / model.model().num_layers, bytes - overlapped);
     net_.Start(now, i, dst, rest, id);
+    ++inbound_[dst];
     ++r_.kv_transfers;
     r_.kv_bytes += bytes;
   }
@@ -217,8 +218,10 @@ void Engine::OnKvArrive(int64_t id) {
   Slot& s = slots_[p.seq.slot];
   s.rec.first_token = q_.now();
   CountTokens(1);
+  --inbound_[p.dst];
   if (p.seq.generated >= p.seq.osl) {
     Finish(p.seq.slot);
+    CheckDrained(kBatchingSide, p.dst);
     return;
   }
   batching_[p.dst].Enqueue(p.seq);
