@@ -2,12 +2,16 @@
 // - The Azure 2023 conversation trace (19,366 requests, ../shared/traces) on
 //   16 co-located Llama-3.1-70B instances (skipped when the trace is absent).
 // - A synthetic open-loop run of one million requests.
+// - The planner: one hour of shifting traffic (examples/workloads/mix-shift.json
+//   at 2.46x its rate, 32 requests/s) on a budget of 20 tp4 Llama-3.1-70B
+//   instances (80 H200 GPUs), dynamic policy.
 #include <benchmark/benchmark.h>
 
 #include <filesystem>
 
 #include "disagg/hardware/system_spec.h"
 #include "disagg/model/hf_config.h"
+#include "disagg/sim/phased_workload.h"
 #include "disagg/sim/simulator.h"
 
 namespace {
@@ -57,7 +61,45 @@ void BM_SyntheticMillion(benchmark::State& state) {
   }
 }
 
+void BM_PlannerHour20Instances(benchmark::State& state) {
+  auto w =
+      sim::LoadWorkloadFile(std::string(DISAGG_SOURCE_DIR) + "/examples/workloads/mix-shift.json");
+  if (!w) {
+    state.SkipWithError(w.error().message.c_str());
+    return;
+  }
+  sim::PhasedWorkload scaled = (*w)->WithRateScale(32.0 / 13.0);
+  for (auto _ : state) {
+    sim::SimConfig c;
+    c.model = *model::LoadModel("llama-3.1-70b");
+    c.system = *hardware::LoadSystem("h200_sxm");
+    c.precision = *perf::PrecisionPreset("fp8");
+    c.deployment.disaggregated = true;
+    c.deployment.prefill = sim::PoolSpec{perf::Mapping{4, 1, 1, 1, 1}, 1, 1, 0};
+    c.deployment.decode = sim::PoolSpec{perf::Mapping{4, 1, 1, 1, 1}, 1, 256, 0};
+    c.prompt_hint = 8192;
+    c.ftl_max = 3;
+    c.ttl_max = 0.05;
+    sim::PlannerOptions o;
+    o.policy = sim::PlannerPolicy::kDynamic;
+    o.gpu_budget = 80;
+    auto avg = scaled.Average();
+    o.average_rate = avg.rate;
+    o.average_isl = avg.mean_isl;
+    o.average_osl = avg.mean_osl;
+    o.ftl_max = c.ftl_max;
+    o.ttl_max = c.ttl_max;
+    c.planner = o;
+    auto source = scaled.NewSource(1);
+    c.source = source.get();
+    auto r = sim::Simulate(c);
+    Report(state, *r, r->elapsed_wall_s);
+    state.counters["reconfigurations"] = static_cast<double>(r->reconfigurations);
+  }
+}
+
 BENCHMARK(BM_AzureConversationTrace)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK(BM_PlannerHour20Instances)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK(BM_SyntheticMillion)->Unit(benchmark::kMillisecond)->Iterations(1);
 
 }  // namespace
