@@ -1,9 +1,9 @@
 #include "disagg/calib/silicon.h"
 
 #include <charconv>
-#include <numeric>
 #include <cmath>
 #include <fstream>
+#include <numeric>
 #include <regex>
 
 #include "disagg/base/csv.h"
@@ -15,14 +15,39 @@
 namespace disagg::calib {
 namespace {
 
-const char* const kColumns[] = {
-    "id", "silicon_data_source", "backend", "model_path", "system", "precision", "mode", "isl",
-    "osl", "gemm_quant_mode", "moe_quant_mode", "batch_size", "tp_size", "pp_size",
-    "attention_dp_size", "moe_tp_size", "moe_ep_size", "prefill_batch_size",
-    "prefill_num_workers", "prefill_tp_size", "prefill_pp_size", "prefill_attention_dp_size",
-    "prefill_moe_tp_size", "prefill_moe_ep_size", "decode_batch_size", "decode_num_workers",
-    "decode_tp_size", "decode_pp_size", "decode_attention_dp_size", "decode_moe_tp_size",
-    "decode_moe_ep_size", "silicon_ttft_ms", "silicon_tpot_ms"};
+const char* const kColumns[] = {"id",
+                                "silicon_data_source",
+                                "backend",
+                                "model_path",
+                                "system",
+                                "precision",
+                                "mode",
+                                "isl",
+                                "osl",
+                                "gemm_quant_mode",
+                                "moe_quant_mode",
+                                "batch_size",
+                                "tp_size",
+                                "pp_size",
+                                "attention_dp_size",
+                                "moe_tp_size",
+                                "moe_ep_size",
+                                "prefill_batch_size",
+                                "prefill_num_workers",
+                                "prefill_tp_size",
+                                "prefill_pp_size",
+                                "prefill_attention_dp_size",
+                                "prefill_moe_tp_size",
+                                "prefill_moe_ep_size",
+                                "decode_batch_size",
+                                "decode_num_workers",
+                                "decode_tp_size",
+                                "decode_pp_size",
+                                "decode_attention_dp_size",
+                                "decode_moe_tp_size",
+                                "decode_moe_ep_size",
+                                "silicon_ttft_ms",
+                                "silicon_tpot_ms"};
 
 // A row that cannot be used: the reason (for counting) and a sentence.
 struct Skip {
@@ -91,8 +116,8 @@ perf::Precision RowPrecision(const std::string& precision, const std::string& ge
 Result<SiliconData> ReadSilicon(const std::string& path, const SiliconOptions& o) {
   std::ifstream in(path);
   if (!in) return Fail("{}: cannot open file", path);
-  auto aliases = LoadAliases(o.aliases_path.empty() ? DataDir() + "/model_aliases.json"
-                                                    : o.aliases_path);
+  auto aliases =
+      LoadAliases(o.aliases_path.empty() ? DataDir() + "/model_aliases.json" : o.aliases_path);
   if (!aliases) return std::unexpected(aliases.error());
   CsvReader reader(in, path);
   std::vector<std::string> f;
@@ -179,7 +204,8 @@ Result<SiliconData> ReadSilicon(const std::string& path, const SiliconOptions& o
     } else {
       r.concurrency = count("batch_size", 0);
     }
-    if (r.concurrency < 1) fail("missing value", "no concurrency (silicon_concurrency or batch_size)");
+    if (r.concurrency < 1)
+      fail("missing value", "no concurrency (silicon_concurrency or batch_size)");
 
     auto pool = [&](const std::string& prefix, SiliconPool& p) {
       p.mapping.tp = count((prefix + "tp_size").c_str());
@@ -198,15 +224,16 @@ Result<SiliconData> ReadSilicon(const std::string& path, const SiliconOptions& o
         // The stated assumption: one worker per pool, the decode batch
         // taking the whole concurrency, prompts prefilled one at a time.
         r.prefill.workers = r.decode.workers = 1;
-        r.decode.batch = static_cast<int>(
-            std::ceil(static_cast<double>(r.concurrency) / r.decode.mapping.dp));
+        r.decode.batch =
+            static_cast<int>(std::ceil(static_cast<double>(r.concurrency) / r.decode.mapping.dp));
         r.prefill.batch = 1;
       }
       if (r.prefill.batch == 0) r.prefill.batch = 1;
     } else {
       pool("", r.agg);
       if (r.agg.batch == 0) {
-        r.agg.batch = static_cast<int>(std::ceil(static_cast<double>(r.concurrency) / r.agg.mapping.dp));
+        r.agg.batch =
+            static_cast<int>(std::ceil(static_cast<double>(r.concurrency) / r.agg.mapping.dp));
       }
     }
     // Mappings against the model: the MoE columns mean nothing for dense
@@ -221,8 +248,8 @@ Result<SiliconData> ReadSilicon(const std::string& path, const SiliconOptions& o
       if (!spec) {
         fail("unsupported model", fmt::format("catalog model '{}' does not load", r.model));
       } else {
-        r.precision = RowPrecision(r.precision_label, get("gemm_quant_mode"),
-                                   get("moe_quant_mode"), r.backend, *sys);
+        r.precision = RowPrecision(r.precision_label, get("gemm_quant_mode"), get("moe_quant_mode"),
+                                   r.backend, *sys);
         for (SiliconPool* p : {&r.agg, &r.prefill, &r.decode}) {
           if ((p == &r.agg) == r.disaggregated) continue;
           perf::Mapping& mp = p->mapping;
@@ -244,6 +271,8 @@ Result<SiliconData> ReadSilicon(const std::string& path, const SiliconOptions& o
     if (skip) {
       if (o.strict) return Fail("{}:{}: {}: {}", path, line, skip->reason, skip->detail);
       ++data.skipped[skip->reason];
+      data.skipped_rows.push_back(
+          {static_cast<long long>(line), r.id, r.system, skip->reason, skip->detail});
       continue;
     }
     data.rows.push_back(std::move(r));

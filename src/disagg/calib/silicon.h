@@ -63,10 +63,16 @@ struct SiliconRow {
   double tpot = 0;  // measured mean, s
 };
 
+struct SkippedRow {
+  long long line = 0;  // in the file, header = 1
+  std::string id, system, reason, detail;
+};
+
 struct SiliconData {
   std::vector<SiliconRow> rows;
   long long rows_read = 0;
   std::map<std::string, long long> skipped;  // reason -> rows
+  std::vector<SkippedRow> skipped_rows;      // each, with what was wrong
 };
 
 struct SiliconOptions {

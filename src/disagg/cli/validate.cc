@@ -1,10 +1,11 @@
 // `disagg validate`: predict measured serving runs and report the error.
+#include "disagg/calib/validate.h"
+
 #include <cstdio>
 #include <map>
 #include <sstream>
 
 #include "disagg/base/files.h"
-#include "disagg/calib/validate.h"
 #include "disagg/cli/commands.h"
 #include "disagg/cli/common.h"
 #include "disagg/report/table.h"
@@ -83,17 +84,28 @@ void RunValidate(const ValidateFlags& f) {
   long long predicted = static_cast<long long>(described.size() + assumed.size() + beyond.size());
 
   if (!f.rows_out.empty()) {
-    std::string csv = "id,line,system,backend,model,mode,isl,osl,concurrency,measured_ttft_s,"
-                      "predicted_ttft_s,ttft_error,measured_tpot_s,predicted_tpot_s,tpot_error,"
-                      "status\n";
+    std::string csv =
+        "id,line,system,backend,model,mode,isl,osl,concurrency,measured_ttft_s,"
+        "predicted_ttft_s,ttft_error,measured_tpot_s,predicted_tpot_s,tpot_error,"
+        "status\n";
     for (const auto& p : predictions) {
       const auto& r = *p.row;
-      csv += fmt::format("{},{},{},{},{},{},{},{},{},{:.6g},", r.id, r.line, r.system,
-                         r.backend_name, r.model, calib::GroupValue(r, "mode"), r.isl, r.osl,
-                         r.concurrency, r.ttft);
+      csv +=
+          fmt::format("{},{},{},{},{},{},{},{},{},{:.6g},", r.id, r.line, r.system, r.backend_name,
+                      r.model, calib::GroupValue(r, "mode"), r.isl, r.osl, r.concurrency, r.ttft);
       csv += p.ok ? fmt::format("{:.6g},{:.4f},{:.6g},{:.6g},{:.4f},ok\n", p.ttft, p.ttft_error(),
                                 r.tpot, p.tpot, p.tpot_error())
                   : fmt::format(",,{:.6g},,,{}\n", r.tpot, p.reason);
+    }
+    // Rows the reader could not use, with the reason and what was wrong.
+    auto quoted = [](const std::string& text) {
+      std::string q = "\"";
+      for (char ch : text) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+      return q + "\"";
+    };
+    for (const auto& k : data.skipped_rows) {
+      csv += fmt::format("{},{},{},,,,,,,,,,,,,{}\n", quoted(k.id), k.line, k.system,
+                         quoted("skipped: " + k.reason + ": " + k.detail));
     }
     Unwrap(WriteFileAtomically(f.rows_out, csv));
   }

@@ -1,0 +1,112 @@
+// The reader of the serving-measurement format (silicon_calibration.csv):
+// usable rows become deployments, unusable ones are skipped with a counted
+// reason and a detail naming the column and value (or, strict, an error
+// naming the file and line), and a broken file is an error.
+#include "disagg/calib/silicon.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace disagg::calib {
+namespace {
+
+const char* kHeader =
+    "id,silicon_data_source,backend,backend_version,model_path,system,precision,mode,isl,osl,"
+    "gemm_quant_mode,moe_quant_mode,batch_size,tp_size,pp_size,attention_dp_size,moe_tp_size,"
+    "moe_ep_size,prefill_batch_size,prefill_num_workers,prefill_tp_size,prefill_pp_size,"
+    "prefill_attention_dp_size,prefill_moe_tp_size,prefill_moe_ep_size,decode_batch_size,"
+    "decode_num_workers,decode_tp_size,decode_pp_size,decode_attention_dp_size,"
+    "decode_moe_tp_size,decode_moe_ep_size,silicon_ttft_ms,silicon_tpot_ms\n";
+
+// One agg row: (id, backend, model, system, isl, batch, tp, source).
+std::string Agg(const std::string& id, const std::string& backend, const std::string& model,
+                const std::string& system, const std::string& tp,
+                const std::string& source = "silicon_concurrency=8") {
+  return id + "," + source + "," + backend + ",1.0," + model + "," + system +
+         ",fp8,agg,1024,128,fp8,,8," + tp + ",1,1,1,1,,,,,,,,,,,,,,,52.5,9.75\n";
+}
+
+class SiliconReader : public ::testing::Test {
+ protected:
+  std::string Write(const std::string& text) {
+    path_ = (std::filesystem::temp_directory_path() /
+             ("silicon_test_" + std::to_string(::getpid()) + ".csv"))
+                .string();
+    std::ofstream(path_) << text;
+    return path_;
+  }
+  void TearDown() override { std::filesystem::remove(path_); }
+  std::string path_;
+};
+
+TEST_F(SiliconReader, UsableRowsAndCountedSkips) {
+  const std::string llama = "meta-llama/Llama-3.1-8B-Instruct";
+  std::string text = kHeader;
+  text += Agg("good", "trtllm", llama, "h100_sxm", "1");               // line 2
+  text += Agg("model", "trtllm", "acme/Unknown-7B", "h100_sxm", "1");  // line 3
+  text += Agg("system", "trtllm", llama, "tpu_v5", "1");               // line 4
+  text += Agg("number", "trtllm", llama, "h100_sxm", "abc");           // line 5
+  text += Agg("mapping", "trtllm", llama, "h100_sxm", "3");            // line 6
+  text += Agg("backend", "tgi", llama, "h100_sxm", "1");               // line 7
+  // Neither silicon_concurrency= nor a batch_size to fall back on.       line 8
+  text += "conc,no concurrency here,trtllm,1.0," + llama +
+          ",h100_sxm,fp8,agg,1024,128,fp8,,,1,1,1,1,1,,,,,,,,,,,,,,,52.5,9.75\n";
+  // A disaggregated row without worker counts: read, marked not fully described.
+  text += "disagg,silicon_concurrency=16,sglang,1.0," + llama +
+          ",h200_sxm,fp8,disagg,1024,128,fp8,,,,,,,,,,1,1,1,1,1,,,2,1,1,1,1,80.0,12.0\n";
+  auto data = ReadSilicon(Write(text));
+  ASSERT_TRUE(data.has_value()) << data.error().message;
+  EXPECT_EQ(data->rows_read, 8);
+  ASSERT_EQ(data->rows.size(), 2u);
+  const SiliconRow& good = data->rows[0];
+  EXPECT_EQ(good.model, "llama-3.1-8b");
+  EXPECT_EQ(good.concurrency, 8);
+  // Milliseconds in the file, seconds inside.
+  EXPECT_DOUBLE_EQ(good.ttft, 0.0525);
+  EXPECT_DOUBLE_EQ(good.tpot, 0.00975);
+  EXPECT_TRUE(good.fully_described);
+  const SiliconRow& dis = data->rows[1];
+  EXPECT_TRUE(dis.disaggregated);
+  EXPECT_FALSE(dis.fully_described);
+  EXPECT_EQ(dis.decode.mapping.tp, 2);
+  // One of each skip reason, each row with its line and what was wrong.
+  EXPECT_EQ(data->skipped.at("unsupported model"), 1);
+  EXPECT_EQ(data->skipped.at("unknown system"), 1);
+  EXPECT_EQ(data->skipped.at("unparsable number"), 1);
+  EXPECT_EQ(data->skipped.at("impossible mapping"), 1);
+  EXPECT_EQ(data->skipped.at("unknown backend"), 1);
+  EXPECT_EQ(data->skipped.at("missing value"), 1);
+  ASSERT_EQ(data->skipped_rows.size(), 6u);
+  EXPECT_EQ(data->skipped_rows[2].line, 5);
+  EXPECT_NE(data->skipped_rows[2].detail.find("tp_size"), std::string::npos);
+  EXPECT_NE(data->skipped_rows[2].detail.find("abc"), std::string::npos);
+  EXPECT_NE(data->skipped_rows[3].detail.find("not divisible by tp 3"), std::string::npos);
+}
+
+TEST_F(SiliconReader, StrictStopsAtTheFirstUnusableRow) {
+  std::string text = kHeader;
+  text += Agg("good", "trtllm", "meta-llama/Llama-3.1-8B-Instruct", "h100_sxm", "1");
+  text += Agg("model", "trtllm", "acme/Unknown-7B", "h100_sxm", "1");
+  SiliconOptions o;
+  o.strict = true;
+  auto data = ReadSilicon(Write(text), o);
+  ASSERT_FALSE(data.has_value());
+  EXPECT_NE(data.error().message.find(path_ + ":3"), std::string::npos) << data.error().message;
+  EXPECT_NE(data.error().message.find("unsupported model"), std::string::npos);
+}
+
+TEST_F(SiliconReader, BrokenFilesAreErrors) {
+  auto missing = ReadSilicon("/nonexistent/silicon.csv");
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_NE(missing.error().message.find("/nonexistent/silicon.csv"), std::string::npos);
+  auto no_column = ReadSilicon(Write("id,backend\nx,trtllm\n"));
+  ASSERT_FALSE(no_column.has_value());
+  EXPECT_NE(no_column.error().message.find("missing column"), std::string::npos);
+  auto empty = ReadSilicon(Write(""));
+  ASSERT_FALSE(empty.has_value());
+}
+
+}  // namespace
+}  // namespace disagg::calib

@@ -1,0 +1,107 @@
+// End-to-end tests of `disagg validate`: the JSON summary shape scripts rely
+// on, per-row output including the rows the reader skipped (with why), and
+// bad input (exit 2, the file named, no stdout, no partial files).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "disagg/testing/cli_runner.h"
+
+namespace disagg::cli {
+namespace {
+
+using testing::CliTest;
+using testing::Json;
+using testing::RunResult;
+
+const char* kHeader =
+    "id,silicon_data_source,backend,backend_version,model_path,system,precision,mode,isl,osl,"
+    "gemm_quant_mode,moe_quant_mode,batch_size,tp_size,pp_size,attention_dp_size,moe_tp_size,"
+    "moe_ep_size,prefill_batch_size,prefill_num_workers,prefill_tp_size,prefill_pp_size,"
+    "prefill_attention_dp_size,prefill_moe_tp_size,prefill_moe_ep_size,decode_batch_size,"
+    "decode_num_workers,decode_tp_size,decode_pp_size,decode_attention_dp_size,"
+    "decode_moe_tp_size,decode_moe_ep_size,silicon_ttft_ms,silicon_tpot_ms\n";
+
+std::string Row(const std::string& id, const std::string& model, const std::string& tp) {
+  return id + ",silicon_concurrency=4,trtllm,1.0," + model + ",h100_sxm,fp8,agg,1024,64,fp8,,4," +
+         tp + ",1,1,1,1,,,,,,,,,,,,,,,60,8\n";
+}
+
+std::string Csv() {
+  std::string text = kHeader;
+  text += Row("run_a_c4_1", "meta-llama/Llama-3.1-8B-Instruct", "1");
+  text += Row("run_b_c4_2", "meta-llama/Llama-3.1-8B-Instruct", "2");
+  text += Row("run_c_c4_3", "acme/Unknown-7B", "1");
+  return text;
+}
+
+TEST_F(CliTest, ValidateJsonShapeAndRowsOut) {
+  const std::string csv = Write("m.csv", Csv());
+  const std::string rows = (dir_ / "rows.csv").string();
+  RunResult r =
+      Run({"validate", "--csv", csv, "--json", "--by", "system,backend", "--rows-out", rows});
+  ASSERT_EQ(r.status, 0) << r;
+  Json j = Json::parse(r.out);
+  EXPECT_EQ(j["rows_read"], 3);
+  EXPECT_EQ(j["rows_predicted"], 2);
+  EXPECT_EQ(j["skipped_by_reason"]["unsupported model"], 1);
+  for (const char* key :
+       {"ttft_mape", "tpot_mape", "ttft_median_ape", "tpot_median_ape", "groups", "coverage"}) {
+    EXPECT_TRUE(j.contains(key)) << key;
+  }
+  // Fractions, not percentages, and finite.
+  EXPECT_GE(j["tpot_mape"].get<double>(), 0);
+  EXPECT_FALSE(j["groups"].empty());
+  std::ifstream in(rows);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string out = ss.str();
+  EXPECT_EQ(out.rfind("id,line,system", 0), 0u);
+  EXPECT_NE(out.find("run_a_c4_1"), std::string::npos);
+  EXPECT_NE(out.find("skipped: unsupported model"), std::string::npos) << out;
+  EXPECT_NE(out.find("acme/Unknown-7B"), std::string::npos) << out;
+}
+
+TEST_F(CliTest, ValidateBadInput) {
+  ExpectUsageError(Run({"validate", "--csv", (dir_ / "absent.csv").string()}), {"absent.csv"});
+  const std::string csv = Write("m.csv", Csv());
+  const std::string rows = (dir_ / "never.csv").string();
+  ExpectUsageError(Run({"validate", "--csv", csv, "--strict", "--rows-out", rows}),
+                   {"m.csv:4", "unsupported model"});
+  EXPECT_FALSE(std::filesystem::exists(rows));
+  ExpectUsageError(Run({"validate", "--csv", Write("h.csv", "id,backend\nx,trtllm\n")}),
+                   {"h.csv", "missing column"});
+  ExpectUsageError(Run({"validate", "--csv", csv, "--by", "colour"}), {"--by", "colour"});
+}
+
+TEST_F(CliTest, CalibrateEndToEndWritesAFittedSystem) {
+  const std::string csv = Write("m.csv", Csv());
+  const std::string out = (dir_ / "h100.json").string();
+  RunResult r = Run({"calibrate", "--csv", csv, "--system", "h100_sxm", "--folds", "0",
+                     "--max-evals", "12", "-o", out, "--json"});
+  ASSERT_EQ(r.status, 0) << r;
+  Json j = Json::parse(r.out);
+  ASSERT_TRUE(j.contains("systems")) << r.out;
+  ASSERT_TRUE(j["systems"].contains("h100_sxm"));
+  EXPECT_EQ(j["systems"]["h100_sxm"]["rows"], 2);
+  EXPECT_FALSE(j["systems"]["h100_sxm"]["parameters"].empty());
+  // The written system loads and says how it was fitted.
+  std::ifstream in(out);
+  Json sys = Json::parse(in);
+  EXPECT_EQ(sys["name"], "h100_sxm");
+  EXPECT_NE(sys["calibration"]["kernel_overhead_us"]["source"].get<std::string>().find(
+                "disagg calibrate --csv m.csv"),
+            std::string::npos);
+}
+
+TEST_F(CliTest, CalibrateEndToEndBadInput) {
+  ExpectUsageError(Run({"calibrate", "--csv", (dir_ / "absent.csv").string()}), {"absent.csv"});
+  const std::string csv = Write("m.csv", Csv());
+  ExpectUsageError(Run({"calibrate", "--csv", csv, "--system", "tpu_v5"}), {"tpu_v5"});
+  ExpectUsageError(Run({"calibrate", "--csv", csv, "--folds", "1"}), {"--folds"});
+}
+
+}  // namespace
+}  // namespace disagg::cli
