@@ -3,9 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
-#include <set>
-
 #include <nlopt.hpp>
+#include <set>
 
 #include "disagg/model/hf_config.h"
 
@@ -69,6 +68,17 @@ std::vector<SiliconRow> Copy(const std::vector<const SiliconRow*>& rows) {
   out.reserve(rows.size());
   for (const SiliconRow* r : rows) out.push_back(*r);
   return out;
+}
+
+// Predicts the held-out rows `test` and appends the predictions, pointed at
+// the caller's rows (PredictRows works on copies).
+void PredictHeldOut(const std::vector<const SiliconRow*>& test, const PredictOptions& po,
+                    std::vector<RowPrediction>& out) {
+  auto preds = PredictRows(Copy(test), po);
+  for (size_t i = 0; i < preds.size(); ++i) {
+    preds[i].row = test[i];
+    out.push_back(preds[i]);
+  }
 }
 
 struct Objective {
@@ -153,7 +163,8 @@ Result<E2eFit> FitEndToEnd(const std::vector<const SiliconRow*>& all_rows,
       is_moe[r.model] = m && m->is_moe();
     }
     moe |= is_moe[r.model];
-    dtypes.insert(r.precision.gemm.compute == DType::kInt4 ? DType::kBf16 : r.precision.gemm.compute);
+    dtypes.insert(r.precision.gemm.compute == DType::kInt4 ? DType::kBf16
+                                                           : r.precision.gemm.compute);
     dtypes.insert(r.precision.moe.compute == DType::kInt4 ? DType::kBf16 : r.precision.moe.compute);
     backends.insert(static_cast<int>(r.backend));
     disagg |= r.disaggregated;
@@ -178,9 +189,9 @@ Result<E2eFit> FitEndToEnd(const std::vector<const SiliconRow*>& all_rows,
   }
   for (const auto& bp : hardware::BackendParams()) {
     for (int b : backends) {
-      obj.params.push_back(Param{
-          fmt::format("{}.{}", bp.key, hardware::BackendName(static_cast<Backend>(b))), nullptr,
-          &bp, b, 0.0, bp.key == "step_overhead_us" ? 20000.0 : 2e6});
+      obj.params.push_back(
+          Param{fmt::format("{}.{}", bp.key, hardware::BackendName(static_cast<Backend>(b))),
+                nullptr, &bp, b, 0.0, bp.key == "step_overhead_us" ? 20000.0 : 2e6});
     }
   }
   const size_t n = obj.params.size();
@@ -197,7 +208,8 @@ Result<E2eFit> FitEndToEnd(const std::vector<const SiliconRow*>& all_rows,
   }
   auto before = obj.Predict([&] {
     std::vector<double> x(n);
-    for (size_t i = 0; i < n; ++i) x[i] = obj.params[i].lo + u[i] * (obj.params[i].hi - obj.params[i].lo);
+    for (size_t i = 0; i < n; ++i)
+      x[i] = obj.params[i].lo + u[i] * (obj.params[i].hi - obj.params[i].lo);
     return x;
   }());
   fit.loss_before = obj.Loss(before);
@@ -259,22 +271,17 @@ Result<CrossValidation> CrossValidate(const std::vector<const SiliconRow*>& rows
       }
       PredictOptions po = predict;
       po.systems = fitted;
-      auto preds = PredictRows(Copy(test), po);
-      // Re-point predictions at the caller's rows.
-      for (size_t i = 0; i < preds.size(); ++i) {
-        preds[i].row = test[i];
-        cv.predictions.push_back(preds[i]);
-      }
+      PredictHeldOut(test, po, cv.predictions);
     }
   }
   cv.summary = SummaryOf(cv.predictions);
   return cv;
 }
 
-Result<CrossValidation> LeaveOneSystemOut(const std::vector<const SiliconRow*>& rows,
-                                          const std::map<std::string, hardware::SystemSpec>& systems,
-                                          const std::string& held_out, const E2eFitOptions& fit,
-                                          const PredictOptions& predict) {
+Result<CrossValidation> LeaveOneSystemOut(
+    const std::vector<const SiliconRow*>& rows,
+    const std::map<std::string, hardware::SystemSpec>& systems, const std::string& held_out,
+    const E2eFitOptions& fit, const PredictOptions& predict) {
   std::vector<const SiliconRow*> train, test;
   for (const SiliconRow* r : rows) (r->system == held_out ? test : train).push_back(r);
   if (test.empty()) return Fail("leave-one-GPU-out: no rows for {}", held_out);
@@ -313,11 +320,7 @@ Result<CrossValidation> LeaveOneSystemOut(const std::vector<const SiliconRow*>& 
   CrossValidation cv;
   PredictOptions po = predict;
   po.systems = {{held_out, target}};
-  auto preds = PredictRows(Copy(test), po);
-  for (size_t i = 0; i < preds.size(); ++i) {
-    preds[i].row = test[i];
-    cv.predictions.push_back(preds[i]);
-  }
+  PredictHeldOut(test, po, cv.predictions);
   cv.summary = SummaryOf(cv.predictions);
   return cv;
 }

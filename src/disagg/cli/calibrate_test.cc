@@ -2,24 +2,20 @@
 // written system JSON. Bad input exits with status 2, explains itself on
 // stderr and leaves no output file behind.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "disagg/hardware/system_spec.h"
+#include "disagg/testing/cli_runner.h"
 
 namespace disagg::cli {
 namespace {
 
 namespace fs = std::filesystem;
-using Json = nlohmann::json;
+using testing::Json;
 
 // A few H100 kernel rows of public_measurements.csv (one of them on a GPU
 // without kernel tables, one with a non-numeric value).
@@ -48,77 +44,21 @@ constexpr const char* kRows =
     "-,-,-,TFLOPS,119.4,\n"
     "KERNEL,[S49] e,routing top-k,B200,-,-,-,-,-,kernel time (us),252 -> 15,\n";
 
-std::string ShellQuote(const std::string& s) {
-  std::string q(1, '\'');
-  for (char c : s) {
-    if (c == '\'') {
-      q.append("'\\''");
-    } else {
-      q.push_back(c);
-    }
-  }
-  q.push_back('\'');
-  return q;
-}
+using testing::RunResult;
 
-struct RunResult {
-  int status = -1;
-  std::string out, err;
-};
-
-std::ostream& operator<<(std::ostream& os, const RunResult& r) {
-  return os << "status " << r.status << "\nstdout: " << r.out << "\nstderr: " << r.err;
-}
-
-class CalibrateTest : public ::testing::Test {
+// `disagg calibrate` runs with the kernel rows above in the test's folder.
+class CalibrateTest : public testing::CliTest {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           fmt::format("disagg_calibrate_test_{}_{}", ::getpid(),
-                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
+    CliTest::SetUp();
     rows_ = Write("kernels.csv", kRows);
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   RunResult Run(std::vector<std::string> args) {
-    std::string err_path = (dir_ / "stderr.txt").string();
-    std::string cmd = ShellQuote(DISAGG_BINARY);
-    cmd.append(" calibrate");
-    for (const auto& a : args) {
-      cmd.push_back(' ');
-      cmd.append(ShellQuote(a));
-    }
-    cmd.append(" </dev/null 2>");
-    cmd.append(ShellQuote(err_path));
-    RunResult r;
-    FILE* pipe = ::popen(cmd.c_str(), "r");
-    if (pipe == nullptr) return r;
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) r.out.append(buf, n);
-    int status = ::pclose(pipe);
-    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    std::ifstream in(err_path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    r.err = ss.str();
-    return r;
+    args.insert(args.begin(), "calibrate");
+    return RunArgs(args);
   }
 
-  std::string Write(const std::string& name, const std::string& text) {
-    std::string path = (dir_ / name).string();
-    std::ofstream(path) << text;
-    return path;
-  }
-
-  void ExpectUsageError(const RunResult& r, std::vector<std::string> parts) {
-    EXPECT_EQ(r.status, 2) << r;
-    EXPECT_EQ(r.out, "") << r;
-    for (const auto& p : parts) EXPECT_NE(r.err.find(p), std::string::npos) << p << "\n" << r;
-  }
-
-  fs::path dir_;
   std::string rows_;
 };
 

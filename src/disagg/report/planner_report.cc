@@ -20,12 +20,6 @@ double MeanGpus(const sim::SimResult& r) {
   return r.end > 0 ? r.gpu_hours * 3600 / r.end : 0;
 }
 
-// Drops the outer <svg ...> element's XML prologue, if any, so charts nest.
-std::string Inner(const std::string& svg) {
-  size_t at = svg.find("<svg");
-  return at == std::string::npos ? svg : svg.substr(at);
-}
-
 }  // namespace
 
 std::string PlannerTimelineCsv(const std::vector<PolicyRun>& runs, const PlannerContext& c) {
@@ -104,7 +98,7 @@ std::string PlannerSvg(const std::vector<PolicyRun>& runs, const PlannerContext&
       width, 3 * height);
   int y = 0;
   for (const Chart* chart : {&traffic, &pools, &sla}) {
-    out += fmt::format("<g transform=\"translate(0,{})\">\n{}</g>\n", y, Inner(RenderSvg(*chart)));
+    out += fmt::format("<g transform=\"translate(0,{})\">\n{}</g>\n", y, RenderSvg(*chart));
     y += height;
   }
   out += "</svg>\n";

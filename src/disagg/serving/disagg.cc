@@ -17,15 +17,21 @@ double ContinuousCtxGenRatio(const PoolRate& p, const PoolRate& d) {
 
 namespace {
 
-void Consider(InstanceCounts& best, const PoolRate& p, const PoolRate& d, double osl, int x,
-              int y) {
-  if (x < 1 || y < 1) return;
+// x prefill and y decode instances, with what they serve.
+InstanceCounts Counts(const PoolRate& p, const PoolRate& d, double osl, int x, int y) {
   InstanceCounts c;
   c.prefill = x;
   c.decode = y;
   c.gpus = x * p.gpus + y * d.gpus;
   c.requests_per_s = std::min(x * p.requests_per_s, y * d.requests_per_s);
   c.tokens_per_s_per_gpu = osl * c.requests_per_s / c.gpus;
+  return c;
+}
+
+void Consider(InstanceCounts& best, const PoolRate& p, const PoolRate& d, double osl, int x,
+              int y) {
+  if (x < 1 || y < 1) return;
+  const InstanceCounts c = Counts(p, d, osl, x, y);
   const double eps = 1e-12 * std::max(1.0, best.tokens_per_s_per_gpu);
   if (!best.ok() || c.tokens_per_s_per_gpu > best.tokens_per_s_per_gpu + eps ||
       (std::fabs(c.tokens_per_s_per_gpu - best.tokens_per_s_per_gpu) <= eps &&
@@ -82,21 +88,12 @@ InstanceCounts CountsForDemand(const PoolRate& p, const PoolRate& d, double pref
       p.gpus + d.gpus > budget) {
     return c;
   }
-  auto fill = [&](int x, int y) {
-    InstanceCounts r;
-    r.prefill = x;
-    r.decode = y;
-    r.gpus = x * p.gpus + y * d.gpus;
-    r.requests_per_s = std::min(x * p.requests_per_s, y * d.requests_per_s);
-    r.tokens_per_s_per_gpu = osl * r.requests_per_s / r.gpus;
-    return r;
-  };
   // Enough for the demand, when the budget allows.
   const double kSlack = 1e-9;  // a demand that is an exact multiple needs no extra instance
   const double xd = std::max(1.0, std::ceil(prefill_demand / p.requests_per_s - kSlack));
   const double yd = std::max(1.0, std::ceil(decode_demand / d.requests_per_s - kSlack));
   if (xd * p.gpus + yd * d.gpus <= budget) {
-    return fill(static_cast<int>(xd), static_cast<int>(yd));
+    return Counts(p, d, osl, static_cast<int>(xd), static_cast<int>(yd));
   }
   // Otherwise the best split: for each x, the most decode instances left.
   auto served = [&](int xi, int yi) {
@@ -113,7 +110,7 @@ InstanceCounts CountsForDemand(const PoolRate& p, const PoolRate& d, double pref
     if (s > best * (1 + 1e-12) ||
         (std::fabs(s - best) <= 1e-12 * best && xi * p.gpus + yi * d.gpus < c.gpus)) {
       best = s;
-      c = fill(xi, yi);
+      c = Counts(p, d, osl, xi, yi);
     }
   }
   return c;

@@ -66,6 +66,9 @@ class Engine {
   void OnKvArrive(int64_t payload);
   void Finish(int64_t slot);
   void Drop(int64_t slot);
+  // The request leaves the system (row written, slot freed); a closed-loop
+  // client sends its next one.
+  void Leave(int64_t slot);
   void ScheduleNetwork();
   Result<void> NextArrival();
   void SendFromClient(int64_t client);
@@ -161,9 +164,8 @@ class Engine {
   double accounted_until_ = 0;
   double gpu_seconds_ = 0;
   double instance_seconds_[2] = {0, 0};
-  int64_t plan_arrivals_ = 0, plan_done_ = 0, plan_good_ = 0;
-  double next_plan_ = 0;
-  double last_finish_ = 0;  // any request's, warm-up included
+  int64_t plan_done_ = 0, plan_good_ = 0;  // requests finished in this planner interval
+  double last_finish_ = 0;                 // any request's, warm-up included
 };
 
 }  // namespace disagg::sim::internal

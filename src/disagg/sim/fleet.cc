@@ -77,8 +77,7 @@ void Engine::InitFleet() {
     SetState(kBatchingSide, i, State::kActive);
   }
   for (auto& b : batching_) b.set_max_batch(target_.decode_batch);
-  next_plan_ = o.interval;
-  q_.Push(next_plan_, kPlan);
+  q_.Push(o.interval, kPlan);
 }
 
 void Engine::StartInstance(int side, int i) {
@@ -245,9 +244,8 @@ void Engine::OnPlan() {
   row.decode_batch = target_.decode_batch;
   row.local_threshold = target_.local_threshold;
   r_.planner_timeline.push_back(row);
-  plan_arrivals_ = plan_done_ = plan_good_ = 0;
-  next_plan_ = now + o.interval;
-  if (!(source_done_ && in_system_ == 0)) q_.Push(next_plan_, kPlan);
+  plan_done_ = plan_good_ = 0;
+  if (!(source_done_ && in_system_ == 0)) q_.Push(now + o.interval, kPlan);
 }
 
 void Engine::FinishFleet(double end_clock) {

@@ -14,6 +14,7 @@
 
 #include "disagg/base/json_reader.h"
 #include "disagg/base/units.h"
+#include "disagg/sim/random.h"
 
 namespace disagg::sim {
 namespace {
@@ -28,55 +29,6 @@ constexpr double kMaxRate = 1e6;      // requests/s
 constexpr double kMinCv = 0.01, kMaxCv = 10;
 constexpr double kMaxSigma = 3;
 constexpr int64_t kMaxSeed = int64_t{1} << 53;  // exact in a JSON double
-
-// ------------------------------------------------------- random variates
-// Built from raw engine output only, as in workload.cc (whose helpers are
-// private to it), so a seed gives the same stream with every standard library.
-
-double Uniform01(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
-
-uint64_t UniformBelow(std::mt19937_64& rng, uint64_t n) {
-  uint64_t threshold = (0 - n) % n;
-  while (true) {
-    uint64_t x = rng();
-    if (x >= threshold) return x % n;
-  }
-}
-
-double Normal(std::mt19937_64& rng) {
-  double u1 = 1.0 - Uniform01(rng);  // (0, 1]
-  double u2 = Uniform01(rng);
-  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
-}
-
-// Gamma(shape, scale 1), Marsaglia and Tsang (2000); boosted for shape < 1.
-double Gamma(std::mt19937_64& rng, double shape) {
-  double boost = 1;
-  if (shape < 1) {
-    boost = std::pow(1.0 - Uniform01(rng), 1.0 / shape);
-    shape += 1;
-  }
-  double d = shape - 1.0 / 3.0;
-  double c = 1.0 / std::sqrt(9.0 * d);
-  while (true) {
-    double x = Normal(rng);
-    double v = 1 + c * x;
-    if (v <= 0) continue;
-    v = v * v * v;
-    double u = 1.0 - Uniform01(rng);
-    if (u < 1 - 0.0331 * x * x * x * x || std::log(u) < 0.5 * x * x + d * (1 - v + std::log(v))) {
-      return d * v * boost;
-    }
-  }
-}
-
-// SplitMix64 finaliser: the length stream's seed.
-uint64_t MixSeed(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
 
 int64_t SampleLength(const LengthDistribution& d, std::mt19937_64& rng) {
   switch (d.kind) {

@@ -28,7 +28,6 @@ int64_t Engine::NewSlot(const RequestSpec& spec, int64_t client) {
   ++in_system_;
   ++r_.requests_arrived;
   ++interval_arrivals_;
-  ++plan_arrivals_;
   if (estimator_) estimator_->OnArrival(spec.isl);
   if (spec.arrival >= c_.warmup && first_measured_ < 0) first_measured_ = spec.arrival;
   return i;
@@ -249,7 +248,8 @@ void Engine::Finish(int64_t slot) {
   ++interval_done_;
   ++plan_done_;
   if (estimator_) estimator_->OnFinish(r.spec.osl);
-  if (r.ftl() <= c_.ftl_max && r.ttl() <= c_.ttl_max) ++plan_good_;
+  const bool good = r.ftl() <= c_.ftl_max && r.ttl() <= c_.ttl_max;
+  plan_good_ += good;
   if (r.spec.arrival >= c_.warmup) {
     ++r_.requests_completed;
     ftl_.Add(r.ftl());
@@ -259,23 +259,20 @@ void Engine::Finish(int64_t slot) {
     queue_.Add(std::max(0.0, r.queueing() - request_overhead_));
     r_.output_tokens += static_cast<double>(r.spec.osl);
     r_.end = std::max(r_.end, r.finish);
-    if (r.ftl() <= c_.ftl_max && r.ttl() <= c_.ttl_max) ++good_;
+    good_ += good;
   } else {
     ++r_.requests_warmup;
   }
-  WriteRow(s);
-  int64_t client = s.client;
-  s.used = false;
-  free_slots_.push_back(slot);
-  --in_system_;
-  if (client >= 0 && (c_.closed_requests <= 0 || sent_ < c_.closed_requests)) {
-    q_.Push(q_.now(), kClientSend, client);
-  }
+  Leave(slot);
 }
 
 void Engine::Drop(int64_t slot) {
-  Slot& s = slots_[slot];
   ++r_.requests_rejected;
+  Leave(slot);
+}
+
+void Engine::Leave(int64_t slot) {
+  Slot& s = slots_[slot];
   WriteRow(s);
   int64_t client = s.client;
   s.used = false;
