@@ -16,7 +16,12 @@
 // decode batch taking the whole concurrency). An agg row whose batch x
 // attention DP is below its concurrency describes several identical workers
 // behind a router (26 rows, Dynamo deployments): the replay runs
-// ceil(concurrency / (batch x DP)) of them. Thread-safe to read.
+// ceil(concurrency / (batch x DP)) of them. MoE pools with tp > 8 and no
+// attention DP on a 72-GPU domain are read as attention DP (see
+// SiliconRow::dep_assumed). Quantised runs (fp8/fp4 weights) are read with
+// an fp8 KV cache on every backend: the bf16 cache of vLLM's and SGLang's
+// `auto` setting cannot hold what the measured TPOT and TTFT show being
+// served (see RowPrecision). Thread-safe to read.
 #ifndef DISAGG_CALIB_SILICON_H_
 #define DISAGG_CALIB_SILICON_H_
 
@@ -56,6 +61,14 @@ struct SiliconRow {
   // suspect; they are predicted as stated but kept out of fits and headline
   // errors (their own group).
   bool tp_beyond_domain = false;
+  // An MoE pool stating TP wider than 8 with no attention DP inside a
+  // 72-GPU NVLink domain (the GB200 DeepSeek-R1/V3, Kimi and GLM series:
+  // tp 12-72, most not dividing the attention heads, TPOT too low for TP
+  // attention across that many GPUs) is read as attention data parallelism
+  // over those GPUs with the experts spread over all of them (DEP), the
+  // layout of NVIDIA's wide-EP GB200 deployments. Reinterpreted columns:
+  // kept out of fits and headline errors (their own group).
+  bool dep_assumed = false;
   SiliconPool agg, prefill, decode;
   int64_t isl = 0, osl = 0;
   int64_t concurrency = 0;
@@ -85,11 +98,10 @@ Result<SiliconData> ReadSilicon(const std::string& path, const SiliconOptions& o
 
 // The precision a row's labels mean on `system`: formats the GPU lacks in
 // its tensor cores run as weight-only (NVFP4 weights on Hopper compute in
-// FP8). The KV cache is FP8 for TensorRT-LLM FP8/FP4 runs (its default
-// there) and BF16 otherwise.
+// FP8). The KV cache is FP8 for FP8/FP4 runs on every backend and BF16
+// otherwise.
 perf::Precision RowPrecision(const std::string& precision, const std::string& gemm_quant,
-                             const std::string& moe_quant, hardware::Backend backend,
-                             const hardware::SystemSpec& system);
+                             const std::string& moe_quant, const hardware::SystemSpec& system);
 
 }  // namespace disagg::calib
 

@@ -1,10 +1,10 @@
 #include "disagg/calib/validate.h"
 
+#include <tbb/parallel_for.h>
+
 #include <algorithm>
 #include <cmath>
 #include <mutex>
-
-#include <tbb/parallel_for.h>
 
 #include "disagg/model/hf_config.h"
 #include "disagg/sim/simulator.h"
@@ -152,14 +152,15 @@ std::string GroupValue(const SiliconRow& row, const std::string& key) {
   if (key == "precision") return row.precision_label.empty() ? "bf16" : row.precision_label;
   if (key == "mode") {
     if (row.tp_beyond_domain) return "tp-beyond-domain";
-    if (!row.disaggregated) return "agg";
-    return row.fully_described ? "disagg" : "disagg-assumed";
+    if (row.disaggregated && !row.fully_described) return "disagg-assumed";
+    if (row.dep_assumed) return "dep-assumed";
+    return row.disaggregated ? "disagg" : "agg";
   }
   return "?";
 }
 
 bool Headline(const SiliconRow& row) {
-  return !row.tp_beyond_domain && (!row.disaggregated || row.fully_described);
+  return !row.tp_beyond_domain && !row.dep_assumed && (!row.disaggregated || row.fully_described);
 }
 
 }  // namespace disagg::calib

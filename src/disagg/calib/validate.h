@@ -24,8 +24,8 @@
 namespace disagg::calib {
 
 struct PredictOptions {
-  int rounds = 10;        // requests per client
-  int64_t chunk = 8192;   // co-located prompt tokens per step (the engines' default budget)
+  int rounds = 10;       // requests per client
+  int64_t chunk = 8192;  // co-located prompt tokens per step (the engines' default budget)
   bool parallel = true;
   // The system specs to use by name (calibration candidates); catalog
   // systems are loaded for names not given.
@@ -55,11 +55,12 @@ ErrorSummary Summarize(const std::vector<const RowPrediction*>& predictions);
 
 // The group a row falls in for one key: system, backend, mode, model.
 // Mode is "agg", "disagg", or one of the groups kept apart from headline
-// errors: "disagg-assumed" (not fully described rows) and "tp-beyond-domain".
+// errors: "disagg-assumed" (not fully described rows), "tp-beyond-domain"
+// and "dep-assumed" (columns read as attention DP).
 std::string GroupValue(const SiliconRow& row, const std::string& key);
 
 // Rows that count towards headline errors and fits: fully described, with a
-// mapping that fits the system.
+// mapping that fits the system and columns read as stated.
 bool Headline(const SiliconRow& row);
 
 }  // namespace disagg::calib

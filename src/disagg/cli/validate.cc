@@ -59,7 +59,7 @@ void RunValidate(const ValidateFlags& f) {
   auto predictions = calib::PredictRows(data.rows, po);
 
   std::map<std::string, long long> skipped = data.skipped;
-  std::vector<const calib::RowPrediction*> described, assumed, beyond;
+  std::vector<const calib::RowPrediction*> described, assumed, beyond, dep;
   for (const auto& p : predictions) {
     if (!p.ok) {
       ++skipped[p.reason];
@@ -68,7 +68,8 @@ void RunValidate(const ValidateFlags& f) {
     if (calib::Headline(*p.row)) {
       described.push_back(&p);
     } else {
-      (p.row->tp_beyond_domain ? beyond : assumed).push_back(&p);
+      std::string mode = calib::GroupValue(*p.row, "mode");
+      (mode == "tp-beyond-domain" ? beyond : mode == "dep-assumed" ? dep : assumed).push_back(&p);
     }
   }
   // Groups over the fully described rows; the assumed rows form their own.
@@ -81,7 +82,9 @@ void RunValidate(const ValidateFlags& f) {
   auto overall = calib::Summarize(described);
   auto assumed_summary = calib::Summarize(assumed);
   auto beyond_summary = calib::Summarize(beyond);
-  long long predicted = static_cast<long long>(described.size() + assumed.size() + beyond.size());
+  auto dep_summary = calib::Summarize(dep);
+  long long predicted =
+      static_cast<long long>(described.size() + assumed.size() + beyond.size() + dep.size());
 
   if (!f.rows_out.empty()) {
     std::string csv =
@@ -122,6 +125,7 @@ void RunValidate(const ValidateFlags& f) {
     j["groups"] = g;
     j["not_fully_described"] = SummaryJson(assumed_summary);
     j["tp_beyond_domain"] = SummaryJson(beyond_summary);
+    j["dep_assumed"] = SummaryJson(dep_summary);
     j["rounds"] = f.rounds;
     std::fputs((j.dump(2) + "\n").c_str(), stdout);
     return;
@@ -144,6 +148,7 @@ void RunValidate(const ValidateFlags& f) {
   row("all fully described rows", overall);
   row("disagg rows not fully described (assumed 1P+1D)", assumed_summary);
   row("agg rows with TP beyond the NVLink domain (columns suspect)", beyond_summary);
+  row("MoE pools with TP > 8 on NVL72, read as attention DP", dep_summary);
   out += "\n";
   out += t.Render("  ");
   out += "  (bias: median signed error; + means predicted slower than measured)\n";
