@@ -35,6 +35,9 @@ struct Param {
   }
 };
 
+// A forward step's fixed host cost: launch, scheduling, sampling.
+constexpr double kStepOverheadMaxUs = 20000;
+
 // Bounds that keep the search among physically sensible values.
 std::pair<double, double> Bounds(const hardware::CalibrationParam& p) {
   std::string_view k = p.key;
@@ -98,6 +101,7 @@ struct Objective {
   std::vector<RowPrediction> Predict(const std::vector<double>& x) const {
     PredictOptions po;
     po.rounds = options->rounds;
+    po.benchmark_requests = options->benchmark_requests;
     po.parallel = options->parallel;
     po.systems = Apply(x);
     return PredictRows(*rows, po);
@@ -189,9 +193,9 @@ Result<E2eFit> FitEndToEnd(const std::vector<const SiliconRow*>& all_rows,
   }
   for (const auto& bp : hardware::BackendParams()) {
     for (int b : backends) {
-      obj.params.push_back(
-          Param{fmt::format("{}.{}", bp.key, hardware::BackendName(static_cast<Backend>(b))),
-                nullptr, &bp, b, 0.0, bp.key == "step_overhead_us" ? 20000.0 : 2e6});
+      obj.params.push_back(Param{
+          fmt::format("{}.{}", bp.key, hardware::BackendName(static_cast<Backend>(b))), nullptr,
+          &bp, b, 0.0, bp.key == "step_overhead_us" ? kStepOverheadMaxUs : kRequestOverheadMaxUs});
     }
   }
   const size_t n = obj.params.size();

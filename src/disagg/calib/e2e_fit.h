@@ -27,6 +27,14 @@
 
 namespace disagg::calib {
 
+// A request's path through the front end (HTTP, tokenisation, routing,
+// admission). Its TTFT at concurrency 1 bounds it: gpt-oss-120b on gb200
+// with TensorRT-LLM measures 37 ms for a 1024-token prompt, prefill
+// included (silicon_calibration.csv lines 1878, 2831). Unbounded, the fit
+// pushed it to 0.1-0.8 s, standing in for queueing the replay does not
+// reproduce and inflating every light-load FTL the planner sees.
+inline constexpr double kRequestOverheadMaxUs = 50000;
+
 struct E2eFitOptions {
   // Calibration keys (CalibrationParams() names) fitted besides the step and
   // request overheads of every backend that has rows; keys the rows cannot
@@ -36,23 +44,24 @@ struct E2eFitOptions {
   // efficiencies stay as the kernel fit set them.
   std::vector<std::string> keys = {"kernel_overhead_us", "moe_imbalance", "moe_routing_spread",
                                    "kv_transfer_overhead_us"};
-  int rounds = 3;         // requests per benchmark client while fitting
-  int max_rows = 160;     // per fit: rows subsampled evenly by run beyond this
-  int max_evals = 150;    // objective evaluations
+  int rounds = 3;  // simulated requests per client while fitting (replay length)
+  int benchmark_requests = kBenchmarkRequests;  // see validate.h
+  int max_rows = 160;   // per fit: rows subsampled evenly by run beyond this
+  int max_evals = 150;  // objective evaluations
   double ttft_weight = 0.5;
-  double huber = 0.4;     // |log error| beyond which the loss grows linearly
+  double huber = 0.4;  // |log error| beyond which the loss grows linearly
   bool parallel = true;
 };
 
 struct FittedParam {
-  std::string key;  // "kernel_overhead_us", "step_overhead_us.sglang", ...
+  std::string key;               // "kernel_overhead_us", "step_overhead_us.sglang", ...
   double before = 0, after = 0;  // JSON units
 };
 
 struct E2eFit {
   std::vector<FittedParam> params;
   std::map<std::string, hardware::SystemSpec> systems;  // with the fitted values applied
-  ErrorSummary before, after;  // on the rows used in the fit
+  ErrorSummary before, after;                           // on the rows used in the fit
   double loss_before = 0, loss_after = 0;
   long long evaluations = 0;
   int rows = 0;
@@ -78,10 +87,10 @@ Result<CrossValidation> CrossValidate(const std::vector<const SiliconRow*>& rows
 // Leave one GPU out: fit one shared calibration on the other systems' rows,
 // then predict the held-out system's rows from its spec sheet with that
 // calibration (none of its own fitted values).
-Result<CrossValidation> LeaveOneSystemOut(const std::vector<const SiliconRow*>& rows,
-                                          const std::map<std::string, hardware::SystemSpec>& systems,
-                                          const std::string& held_out, const E2eFitOptions& fit,
-                                          const PredictOptions& predict);
+Result<CrossValidation> LeaveOneSystemOut(
+    const std::vector<const SiliconRow*>& rows,
+    const std::map<std::string, hardware::SystemSpec>& systems, const std::string& held_out,
+    const E2eFitOptions& fit, const PredictOptions& predict);
 
 // The fold (0..k-1) of a benchmark run: a stable hash of its name.
 int FoldOf(const std::string& run, int folds);

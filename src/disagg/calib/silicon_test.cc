@@ -9,8 +9,12 @@
 #include <filesystem>
 #include <fstream>
 
+#include "disagg/calib/validate.h"
+
 namespace disagg::calib {
 namespace {
+
+using disagg::DType;
 
 const char* kHeader =
     "id,silicon_data_source,backend,backend_version,model_path,system,precision,mode,isl,osl,"
@@ -83,6 +87,45 @@ TEST_F(SiliconReader, UsableRowsAndCountedSkips) {
   EXPECT_NE(data->skipped_rows[2].detail.find("tp_size"), std::string::npos);
   EXPECT_NE(data->skipped_rows[2].detail.find("abc"), std::string::npos);
   EXPECT_NE(data->skipped_rows[3].detail.find("not divisible by tp 3"), std::string::npos);
+}
+
+// What the file does not record, read the stated way: the KV-cache format
+// of quantised runs, and wide TP on NVL72 for MoE models as attention DP.
+TEST_F(SiliconReader, UnrecordedDeploymentDetails) {
+  const std::string llama = "meta-llama/Llama-3.1-8B-Instruct";
+  const std::string r1 = "deepseek-ai/DeepSeek-R1";
+  std::string text = kHeader;
+  text += Agg("vllm-fp8", "vllm", llama, "h100_sxm", "1");
+  // The same on bf16 weights (precision, gemm_quant_mode columns).
+  text += "vllm-bf16,silicon_concurrency=8,vllm,1.0," + llama +
+          ",h100_sxm,bf16,agg,1024,128,bf16,,8,1,1,1,1,1,,,,,,,,,,,,,,,52.5,9.75\n";
+  // DeepSeek-R1 on gb200 at tp 32, batch 64, no attention DP stated.
+  text += "r1-wide,silicon_concurrency=64,trtllm,1.0," + r1 +
+          ",gb200,fp4,agg,1024,128,nvfp4,nvfp4,64,32,1,1,32,1,,,,,,,,,,,,,,,300,9.0\n";
+  // The same model at tp 8 on an 8-GPU system: read as stated.
+  text += "r1-tp8,silicon_concurrency=64,trtllm,1.0," + r1 +
+          ",b200_sxm,fp4,agg,1024,128,nvfp4,nvfp4,64,8,1,1,8,1,,,,,,,,,,,,,,,300,9.0\n";
+  auto data = ReadSilicon(Write(text));
+  ASSERT_TRUE(data.has_value()) << data.error().message;
+  ASSERT_EQ(data->rows.size(), 4u)
+      << (data->skipped_rows.empty() ? "" : data->skipped_rows[0].detail);
+  // fp8 weights: an fp8 cache on vLLM too; bf16 weights: a bf16 cache.
+  EXPECT_EQ(data->rows[0].precision.kv, DType::kFp8);
+  EXPECT_EQ(data->rows[1].precision.kv, DType::kBf16);
+  const SiliconRow& wide = data->rows[2];
+  EXPECT_TRUE(wide.dep_assumed);
+  EXPECT_EQ(wide.agg.mapping.tp, 1);
+  EXPECT_EQ(wide.agg.mapping.dp, 32);
+  EXPECT_EQ(wide.agg.mapping.moe_ep, 32);
+  EXPECT_EQ(wide.agg.mapping.moe_tp, 1);
+  EXPECT_EQ(wide.agg.batch, 2);  // 64 sequences over 32 attention ranks
+  EXPECT_FALSE(Headline(wide));
+  EXPECT_EQ(GroupValue(wide, "mode"), "dep-assumed");
+  const SiliconRow& tp8 = data->rows[3];
+  EXPECT_FALSE(tp8.dep_assumed);
+  EXPECT_EQ(tp8.agg.mapping.tp, 8);
+  EXPECT_EQ(tp8.agg.mapping.dp, 1);
+  EXPECT_TRUE(Headline(tp8));
 }
 
 TEST_F(SiliconReader, StrictStopsAtTheFirstUnusableRow) {

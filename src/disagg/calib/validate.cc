@@ -75,9 +75,29 @@ RowPrediction PredictOne(const SiliconRow& row, const PredictOptions& o, SpecCac
   auto lengths = sim::FixedLengths(row.isl, row.osl);
   c.lengths = lengths.get();
   c.concurrency = row.concurrency;
-  c.closed_requests = row.concurrency * o.rounds;
   c.prompt_hint = static_cast<double>(row.isl);
-  auto r = sim::Simulate(c);
+  // The opening burst: every client's first request at once.
+  sim::SimConfig burst = c;
+  burst.closed_requests = row.concurrency;
+  auto r = sim::Simulate(burst);
+  if (r && r->requests_completed > 0 && o.benchmark_requests > 1) {
+    // The settled run: clients at independent phases. Starting them over one
+    // request latency and measuring after it leaves the ramp out.
+    const double period = r->e2e.mean;
+    c.client_spread = period;
+    c.warmup = period;
+    c.closed_requests = row.concurrency * (o.rounds + 1);
+    c.seed = static_cast<uint64_t>(row.line);
+    auto settled = sim::Simulate(c);
+    if (!settled) {
+      r = std::move(settled);
+    } else if (settled->requests_completed > 0) {
+      const double w = 1.0 / o.benchmark_requests;
+      settled->ftl.mean = w * r->ftl.mean + (1 - w) * settled->ftl.mean;
+      settled->ttl.mean = w * r->ttl.mean + (1 - w) * settled->ttl.mean;
+      r = std::move(settled);
+    }
+  }
   if (!r) {
     p.reason = r.error().message.find("does not fit") != std::string::npos
                    ? "deployment does not fit in the modelled memory"

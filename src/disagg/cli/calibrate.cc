@@ -272,6 +272,10 @@ void AddCalibrateCommand(CLI::App& app) {
                 "also fit on the other systems and predict each system from its spec alone");
   cmd->add_option("--max-evals", flags->max_evals, "optimiser evaluations per fit")
       ->capture_default_str();
+  cmd->add_option("--benchmark-requests", flags->benchmark_requests,
+                  "requests each benchmark client sent (with --csv; default: the catalog's "
+                  "harness model)")
+      ->check(CLI::Range(1, 1000000));
   cmd->add_flag("--write-catalog", flags->write_catalog,
                 "write the fitted values into data/hardware/<system>.json");
   cmd->add_flag("--rows", flags->rows, "also list every row with its predictions");

@@ -77,6 +77,8 @@ void RunEndToEnd(const CalibrateFlags& f) {
   fo.ttft_weight = 0.3;
   fo.max_rows = 400;
   calib::PredictOptions po;
+  if (f.benchmark_requests > 0)
+    fo.benchmark_requests = po.benchmark_requests = f.benchmark_requests;
   Json out;
   out["csv"] = f.csv;
   out["rows_read"] = data.rows_read;
@@ -101,18 +103,20 @@ void RunEndToEnd(const CalibrateFlags& f) {
     // In-sample errors on every row of the system, at full benchmark length.
     std::vector<calib::SiliconRow> copies;
     for (const auto* r : mine) copies.push_back(*r);
-    calib::PredictOptions before_po, after_po;
+    calib::PredictOptions before_po = po, after_po = po;
     before_po.systems = {{name, spec}};
     after_po.systems = {{name, after}};
     auto before_err = SummaryOf(calib::PredictRows(copies, before_po));
     auto after_err = SummaryOf(calib::PredictRows(copies, after_po));
     std::string how = fmt::format(
         "Fitted end to end by `disagg calibrate --csv {}`: {} benchmark rows of {} ({} used by "
-        "the optimiser) replayed as closed-loop simulations, NLopt BOBYQA on a Huber loss of log "
-        "TPOT and log TTFT (weight {}) errors, {} parameters; in-sample TPOT MAPE {} -> {}, TTFT "
-        "median {} -> {}.",
-        f.csv.substr(f.csv.find_last_of('/') + 1), mine.size(), name, fit.rows, fo.ttft_weight,
-        fit.params.size(), report::Percent(before_err.tpot_mape),
+        "the optimiser) replayed as closed-loop simulations ({} requests per client: an opening "
+        "burst, then clients at independent phases), NLopt BOBYQA on a Huber loss of log TPOT and "
+        "log TTFT (weight {}) errors, {} parameters (request overheads at most {} ms); in-sample "
+        "TPOT MAPE {} -> {}, TTFT median {} -> {}.",
+        f.csv.substr(f.csv.find_last_of('/') + 1), mine.size(), name, fit.rows,
+        fo.benchmark_requests, fo.ttft_weight, fit.params.size(),
+        calib::kRequestOverheadMaxUs / 1000, report::Percent(before_err.tpot_mape),
         report::Percent(after_err.tpot_mape), report::Percent(before_err.ttft_median_ape),
         report::Percent(after_err.ttft_median_ape));
     for (const auto& p : fit.params) after.calibration.sources[p.key] = how;
@@ -131,7 +135,8 @@ void RunEndToEnd(const CalibrateFlags& f) {
     text += fmt::format("\n{}: {} rows, {} parameters, {} evaluations\n", name, mine.size(),
                         fit.params.size(), fit.evaluations);
     text += t.Render("  ");
-    text += fmt::format("  before: {}\n  after:  {}\n", ErrorCells(before_err), ErrorCells(after_err));
+    text +=
+        fmt::format("  before: {}\n  after:  {}\n", ErrorCells(before_err), ErrorCells(after_err));
   }
   out["systems"] = systems_json;
 
@@ -139,8 +144,8 @@ void RunEndToEnd(const CalibrateFlags& f) {
     if (!f.json) std::fprintf(stderr, "%d-fold cross-validation ...\n", f.folds);
     auto cv = Unwrap(calib::CrossValidate(rows, systems, f.folds, fo, po));
     Json groups = Json::object();
-    report::Table t({"group (held-out folds)", "rows", "TPOT MAPE", "TPOT median", "TTFT MAPE",
-                     "TTFT median"});
+    report::Table t(
+        {"group (held-out folds)", "rows", "TPOT MAPE", "TPOT median", "TTFT MAPE", "TTFT median"});
     for (const auto& [k, s] : ByGroup(cv.predictions)) {
       groups[k] = ErrorJson(s);
       t.AddRow({k, std::to_string(s.rows), report::Percent(s.tpot_mape),
@@ -150,15 +155,15 @@ void RunEndToEnd(const CalibrateFlags& f) {
     t.AddRow({"all", std::to_string(cv.summary.rows), report::Percent(cv.summary.tpot_mape),
               report::Percent(cv.summary.tpot_median_ape), report::Percent(cv.summary.ttft_mape),
               report::Percent(cv.summary.ttft_median_ape)});
-    out["cross_validation"] = Json{{"folds", f.folds}, {"overall", ErrorJson(cv.summary)},
-                                   {"groups", groups}};
+    out["cross_validation"] =
+        Json{{"folds", f.folds}, {"overall", ErrorJson(cv.summary)}, {"groups", groups}};
     text += fmt::format("\n{}-fold cross-validation, folds by benchmark run:\n", f.folds);
     text += t.Render("  ");
   }
   if (f.leave_one_out && systems.size() >= 2) {
     Json loo = Json::object();
-    report::Table t({"held-out GPU", "rows", "TPOT MAPE", "TPOT median", "TTFT MAPE",
-                     "TTFT median"});
+    report::Table t(
+        {"held-out GPU", "rows", "TPOT MAPE", "TPOT median", "TTFT MAPE", "TTFT median"});
     for (const auto& [name, spec] : systems) {
       if (!f.json) std::fprintf(stderr, "leaving %s out ...\n", name.c_str());
       auto cv = Unwrap(calib::LeaveOneSystemOut(rows, systems, name, fo, po));

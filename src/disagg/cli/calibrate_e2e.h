@@ -19,6 +19,7 @@ struct CalibrateFlags {
   int starts = 8;
   int folds = 5;
   int max_evals = 150;
+  int benchmark_requests = 0;  // 0: calib::kBenchmarkRequests
   bool leave_one_out = false;
   bool write_catalog = false;
   bool json = false;

@@ -20,6 +20,7 @@ struct ValidateFlags {
   bool json = false;
   bool strict = false;
   int rounds = 10;
+  int benchmark_requests = calib::kBenchmarkRequests;
 };
 
 std::vector<std::string> SplitKeys(const std::string& text) {
@@ -49,6 +50,7 @@ Json SummaryJson(const calib::ErrorSummary& s) {
 void RunValidate(const ValidateFlags& f) {
   if (f.csv.empty()) DieF("--csv: required");
   RequirePositive(f.rounds, "--rounds");
+  RequirePositive(f.benchmark_requests, "--benchmark-requests");
   auto keys = SplitKeys(f.by);
   if (!f.rows_out.empty()) Unwrap(CheckWritable(f.rows_out, "--rows-out"));
   calib::SiliconOptions so;
@@ -56,6 +58,7 @@ void RunValidate(const ValidateFlags& f) {
   calib::SiliconData data = Unwrap(calib::ReadSilicon(f.csv, so));
   calib::PredictOptions po;
   po.rounds = f.rounds;
+  po.benchmark_requests = f.benchmark_requests;
   auto predictions = calib::PredictRows(data.rows, po);
 
   std::map<std::string, long long> skipped = data.skipped;
@@ -127,14 +130,16 @@ void RunValidate(const ValidateFlags& f) {
     j["tp_beyond_domain"] = SummaryJson(beyond_summary);
     j["dep_assumed"] = SummaryJson(dep_summary);
     j["rounds"] = f.rounds;
+    j["benchmark_requests"] = f.benchmark_requests;
     std::fputs((j.dump(2) + "\n").c_str(), stdout);
     return;
   }
   std::string out = fmt::format(
       "{}: {} rows read, {} predicted ({:.0f}% coverage); every row simulated as its closed-loop "
-      "benchmark ({} requests per client)\n",
+      "benchmark ({} requests per client: an opening burst, then clients at independent "
+      "phases)\n",
       f.csv, data.rows_read, predicted,
-      data.rows_read > 0 ? 100.0 * predicted / data.rows_read : 0.0, f.rounds);
+      data.rows_read > 0 ? 100.0 * predicted / data.rows_read : 0.0, f.benchmark_requests);
   for (const auto& [reason, n] : skipped) out += fmt::format("  skipped {}: {}\n", n, reason);
   report::Table t({"group", "rows", "TTFT MAPE", "TTFT median", "TTFT bias", "TPOT MAPE",
                    "TPOT median", "TPOT bias"});
@@ -167,7 +172,12 @@ void AddValidateCommand(CLI::App& app) {
   cmd->add_option("--by", f->by, "group keys: system, backend, mode, model, precision")
       ->capture_default_str();
   cmd->add_option("--rows-out", f->rows_out, "write every row's prediction and error as CSV");
-  cmd->add_option("--rounds", f->rounds, "requests per benchmark client")->capture_default_str();
+  cmd->add_option("--rounds", f->rounds,
+                  "simulated requests per client after the ramp (replay length)")
+      ->capture_default_str();
+  cmd->add_option("--benchmark-requests", f->benchmark_requests,
+                  "requests each benchmark client sent; the first is the opening burst")
+      ->capture_default_str();
   cmd->add_flag("--strict", f->strict, "stop at the first unusable row (exit 2)");
   cmd->add_flag("--json", f->json, "machine-readable output on stdout");
   cmd->callback([f] { RunValidate(*f); });

@@ -74,6 +74,8 @@ TEST_F(CliTest, ValidateBadInput) {
   ExpectUsageError(Run({"validate", "--csv", Write("h.csv", "id,backend\nx,trtllm\n")}),
                    {"h.csv", "missing column"});
   ExpectUsageError(Run({"validate", "--csv", csv, "--by", "colour"}), {"--by", "colour"});
+  ExpectUsageError(Run({"validate", "--csv", csv, "--benchmark-requests", "0"}),
+                   {"--benchmark-requests"});
 }
 
 TEST_F(CliTest, CalibrateEndToEndWritesAFittedSystem) {
@@ -101,6 +103,8 @@ TEST_F(CliTest, CalibrateEndToEndBadInput) {
   const std::string csv = Write("m.csv", Csv());
   ExpectUsageError(Run({"calibrate", "--csv", csv, "--system", "tpu_v5"}), {"tpu_v5"});
   ExpectUsageError(Run({"calibrate", "--csv", csv, "--folds", "1"}), {"--folds"});
+  ExpectUsageError(Run({"calibrate", "--csv", csv, "--benchmark-requests", "0"}),
+                   {"--benchmark-requests"});
 }
 
 }  // namespace

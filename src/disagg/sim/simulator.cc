@@ -372,7 +372,10 @@ Result<SimResult> Engine::Run() {
   // Workload.
   if (c_.concurrency > 0) {
     source_done_ = true;  // clients create requests as they go
-    for (int64_t k = 0; k < c_.concurrency; ++k) q_.Push(0, kClientSend, k);
+    std::uniform_real_distribution<double> start(0, c_.client_spread);
+    for (int64_t k = 0; k < c_.concurrency; ++k) {
+      q_.Push(c_.client_spread > 0 ? start(rng_) : 0.0, kClientSend, k);
+    }
   } else if (auto first = NextArrival(); !first) {
     return std::unexpected(first.error());
   }

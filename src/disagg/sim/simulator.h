@@ -48,6 +48,9 @@ struct SimConfig {
   RequestSource* source = nullptr;
   int64_t concurrency = 0;
   int64_t closed_requests = 0;
+  // Closed loop: clients send their first request at times drawn uniformly
+  // from [0, client_spread) (0: all at once, a benchmark's opening burst).
+  double client_spread = 0;
   LengthSampler* lengths = nullptr;
   double prompt_hint = 8192;  // longest prompt expected (prefill workspace sizing)
 

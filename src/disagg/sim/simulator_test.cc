@@ -78,9 +78,10 @@ TEST(SimulatorSteadyState, DisaggregatedMatchesRateMatching) {
   c.lengths = lengths.get();
   auto r = Simulate(c);
   ASSERT_TRUE(r.has_value()) << r.error().message;
-  std::printf("counts %d x P + %d x D; TTL sim %.4f analytic %.4f; tok/s/GPU sim %.1f analytic %.1f\n",
-              counts.prefill, counts.decode, r->ttl.mean, d.ttl, r->tokens_per_s_per_gpu,
-              counts.tokens_per_s_per_gpu);
+  std::printf(
+      "counts %d x P + %d x D; TTL sim %.4f analytic %.4f; tok/s/GPU sim %.1f analytic %.1f\n",
+      counts.prefill, counts.decode, r->ttl.mean, d.ttl, r->tokens_per_s_per_gpu,
+      counts.tokens_per_s_per_gpu);
   EXPECT_NEAR(r->tokens_per_s_per_gpu / counts.tokens_per_s_per_gpu, 1.0, 0.05);
   // When decode is the bottleneck its batch stays full; the requests beyond
   // its slots wait in the decode queue, which the measured TTL includes (as a
@@ -125,10 +126,10 @@ TEST(SimulatorSteadyState, DisaggregatedTtlAtTheRateMatchedLoad) {
     batch = o.rate * (osl - 1) * ttl / counts.decode;
   }
   auto at_load = serving::EvaluateDecode(ds, batch, {isl, osl - 1});
-  std::printf("decode batch %.1f; TTL sim %.4f analytic %.4f; tok/s/GPU sim %.1f analytic x 0.95 "
-              "%.1f\n",
-              batch, r->ttl.mean, at_load.ttl, r->tokens_per_s_per_gpu,
-              0.95 * counts.tokens_per_s_per_gpu);
+  std::printf(
+      "decode batch %.1f; TTL sim %.4f analytic %.4f; tok/s/GPU sim %.1f analytic x 0.95 "
+      "%.1f\n",
+      batch, r->ttl.mean, at_load.ttl, r->tokens_per_s_per_gpu, 0.95 * counts.tokens_per_s_per_gpu);
   EXPECT_NEAR(r->ttl.mean / at_load.ttl, 1.0, 0.05);
   EXPECT_NEAR(r->tokens_per_s_per_gpu / (0.95 * counts.tokens_per_s_per_gpu), 1.0, 0.05);
 }
@@ -149,12 +150,65 @@ TEST(SimulatorSteadyState, LightLoadFtlIsThePrefillTime) {
   ASSERT_TRUE(r.has_value()) << r.error().message;
   auto ps = Step(c, pm);
   auto p = serving::EvaluatePrefill(ps, 1, {isl, osl});
-  auto kv = serving::EvaluateKvTransfer(c.system, p.kv_bytes_per_request,
-                                        p.requests_per_s_per_gpu, 0, pm.gpus(), p.ftl,
-                                        c.model.num_layers, true);
+  auto kv = serving::EvaluateKvTransfer(c.system, p.kv_bytes_per_request, p.requests_per_s_per_gpu,
+                                        0, pm.gpus(), p.ftl, c.model.num_layers, true);
   double analytic = p.ftl + kv.exposed_s;
   EXPECT_NEAR(r->ftl.p50 / analytic, 1.0, 0.05);
   EXPECT_LT(r->queueing.mean, 0.05 * p.ftl);
+}
+
+// A closed loop whose clients all start at once stays in lockstep: every
+// round the whole group's prompts are prefilled together. Started at random
+// phases over one request latency, the same clients rarely collide, and a
+// prompt waits for at most the step in flight.
+TEST(SimulatorClosedLoop, SpreadStartsDesynchroniseTheClients) {
+  SimConfig c = Base("llama-3.1-70b", "h200_sxm");
+  const double isl = 1024, osl = 1024;
+  const int clients = 16;
+  perf::Mapping m{8, 1, 1, 1, 1};
+  c.deployment.colocated = PoolSpec{m, 1, clients, 8192};
+  auto lengths = FixedLengths(isl, osl);
+  c.lengths = lengths.get();
+  c.concurrency = clients;
+  c.closed_requests = clients * 6;
+  auto step = Step(c, m);
+  // One prompt alone, and one decode step of the full batch at mid context.
+  perf::BatchShape one;
+  one.AddPrefill(1, isl, 0, true);
+  const double prefill_one = step.RoundTime(one);
+  perf::BatchShape all;
+  all.AddPrefill(clients, isl, 0, true);
+  const double prefill_all = step.RoundTime(all);
+  perf::BatchShape decode;
+  decode.AddDecode(clients, isl + osl / 2);
+  const double decode_step = step.RoundTime(decode);
+  const double overhead = c.system.calibration.request_overhead[static_cast<int>(c.backend)];
+
+  auto lockstep = Simulate(c);
+  ASSERT_TRUE(lockstep.has_value()) << lockstep.error().message;
+  // Lockstep: after the first round the group arrives together and waits for
+  // the prefill of all 16 prompts (16k tokens, two 8192-token steps), so
+  // the mean is at least half of prefilling them all at once.
+  EXPECT_GT(lockstep->ftl.mean, 0.5 * prefill_all);
+
+  // Spread: a request latency is about OSL decode steps; 16 arrivals over it
+  // load the prompt path at 16 x prefill_one / (OSL x step), a few percent,
+  // so the mean is one prompt's prefill plus the wait for the step in
+  // flight, plus the front end: below prefill_one + decode_step + overhead,
+  // with a margin of 50% for the rare collision.
+  c.client_spread = osl * decode_step;
+  c.warmup = c.client_spread;
+  c.closed_requests = clients * 7;
+  auto spread = Simulate(c);
+  ASSERT_TRUE(spread.has_value()) << spread.error().message;
+  std::printf("prefill one %.4f all %.4f, decode step %.4f; FTL lockstep %.4f spread %.4f\n",
+              prefill_one, prefill_all, decode_step, lockstep->ftl.mean, spread->ftl.mean);
+  EXPECT_GT(spread->requests_completed, clients * 4);
+  EXPECT_GT(spread->ftl.mean, prefill_one + overhead);
+  EXPECT_LT(spread->ftl.mean, 1.5 * (prefill_one + decode_step + overhead));
+  EXPECT_LT(spread->ftl.mean, 0.5 * lockstep->ftl.mean);
+  // The decode batch, and so TPOT, is the same either way to a few percent.
+  EXPECT_NEAR(spread->ttl.mean / lockstep->ttl.mean, 1.0, 0.1);
 }
 
 TEST(SimulatorQueueing, MD1MeanWaitingTime) {

@@ -1,0 +1,65 @@
+// The benchmark replay of PredictRows: an opening burst weighted as one of
+// the requests each client sent, the rest from clients at independent phases.
+#include "disagg/calib/validate.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace disagg::calib {
+namespace {
+
+const char* kHeader =
+    "id,silicon_data_source,backend,backend_version,model_path,system,precision,mode,isl,osl,"
+    "gemm_quant_mode,moe_quant_mode,batch_size,tp_size,pp_size,attention_dp_size,moe_tp_size,"
+    "moe_ep_size,prefill_batch_size,prefill_num_workers,prefill_tp_size,prefill_pp_size,"
+    "prefill_attention_dp_size,prefill_moe_tp_size,prefill_moe_ep_size,decode_batch_size,"
+    "decode_num_workers,decode_tp_size,decode_pp_size,decode_attention_dp_size,"
+    "decode_moe_tp_size,decode_moe_ep_size,silicon_ttft_ms,silicon_tpot_ms\n";
+
+// Llama-3.1-8B on one H100, 16 clients of 2048-token prompts and 256-token
+// answers: the burst is 32k prompt tokens, four 8192-token steps.
+std::vector<SiliconRow> OneRow() {
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("validate_test_" + std::to_string(::getpid())))
+          .string();
+  std::ofstream(path) << kHeader
+                      << "r,silicon_concurrency=16,trtllm,1.0,meta-llama/Llama-3.1-8B-Instruct,"
+                         "h100_sxm,fp8,agg,2048,256,fp8,,16,1,1,1,1,1,,,,,,,,,,,,,,,100,10\n";
+  auto data = ReadSilicon(path);
+  std::filesystem::remove(path);
+  EXPECT_TRUE(data.has_value()) << data.error().message;
+  return data ? data->rows : std::vector<SiliconRow>{};
+}
+
+TEST(PredictRows, BurstWeighsAsOneRequestPerClient) {
+  auto rows = OneRow();
+  ASSERT_EQ(rows.size(), 1u);
+  auto predict = [&](int requests) {
+    PredictOptions o;
+    o.benchmark_requests = requests;
+    o.parallel = false;
+    auto p = PredictRows(rows, o);
+    EXPECT_TRUE(p[0].ok) << p[0].reason;
+    return p[0];
+  };
+  const RowPrediction one = predict(1), two = predict(2), eight = predict(8);
+  // With B the burst mean and S the settled mean, R requests per client give
+  // B / R + (1 - 1/R) S: R = 1 is B, R = 2 gives S = 2 T2 - T1, so
+  // T8 = (T1 + 7 S) / 8 = (14 T2 - 6 T1) / 8 (the settled replay does not
+  // depend on R).
+  EXPECT_NEAR(eight.ttft, (14 * two.ttft - 6 * one.ttft) / 8, 1e-9 * one.ttft);
+  EXPECT_NEAR(eight.tpot, (14 * two.tpot - 6 * one.tpot) / 8, 1e-9 * one.tpot);
+  // All 16 prompts at once queue behind four full prompt steps; clients at
+  // independent phases rarely meet, so more requests per client lower TTFT.
+  EXPECT_LT(two.ttft, one.ttft);
+  EXPECT_LT(eight.ttft, two.ttft);
+  // The burst weighs 1/8 of the mean, and every mean is positive.
+  EXPECT_GT(eight.ttft, one.ttft / 8);
+  // The decode batch is 16 either way: TPOT moves little.
+  EXPECT_NEAR(eight.tpot / one.tpot, 1.0, 0.15);
+}
+
+}  // namespace
+}  // namespace disagg::calib
