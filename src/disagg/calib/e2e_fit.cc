@@ -138,6 +138,10 @@ ErrorSummary SummaryOf(const std::vector<RowPrediction>& preds) {
 
 }  // namespace
 
+double RequestOverheadMaxUs(hardware::Backend backend) {
+  return backend == hardware::Backend::kSglang ? 300000 : 50000;
+}
+
 int FoldOf(const std::string& run, int folds) {
   // FNV-1a: stable across platforms and runs.
   uint64_t h = 1469598103934665603ull;
@@ -193,9 +197,11 @@ Result<E2eFit> FitEndToEnd(const std::vector<const SiliconRow*>& all_rows,
   }
   for (const auto& bp : hardware::BackendParams()) {
     for (int b : backends) {
-      obj.params.push_back(Param{
-          fmt::format("{}.{}", bp.key, hardware::BackendName(static_cast<Backend>(b))), nullptr,
-          &bp, b, 0.0, bp.key == "step_overhead_us" ? kStepOverheadMaxUs : kRequestOverheadMaxUs});
+      obj.params.push_back(
+          Param{fmt::format("{}.{}", bp.key, hardware::BackendName(static_cast<Backend>(b))),
+                nullptr, &bp, b, 0.0,
+                bp.key == "step_overhead_us" ? kStepOverheadMaxUs
+                                             : RequestOverheadMaxUs(static_cast<Backend>(b))});
     }
   }
   const size_t n = obj.params.size();

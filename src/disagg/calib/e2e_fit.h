@@ -27,13 +27,18 @@
 
 namespace disagg::calib {
 
-// A request's path through the front end (HTTP, tokenisation, routing,
-// admission). Its TTFT at concurrency 1 bounds it: gpt-oss-120b on gb200
-// with TensorRT-LLM measures 37 ms for a 1024-token prompt, prefill
-// included (silicon_calibration.csv lines 1878, 2831). Unbounded, the fit
-// pushed it to 0.1-0.8 s, standing in for queueing the replay does not
-// reproduce and inflating every light-load FTL the planner sees.
-inline constexpr double kRequestOverheadMaxUs = 50000;
+// Upper bound of a backend's request overhead (us) in the end-to-end fit: a
+// request's path through the front end (HTTP, tokenisation, routing,
+// admission), bounded by the TTFT the file measures at concurrency 1-2.
+// TensorRT-LLM: gpt-oss-120b on gb200 measures 37 ms for a 1024-token
+// prompt, prefill included (silicon_calibration.csv lines 1878, 2831): 50 ms.
+// vLLM: no such rows; the same kind of OpenAI front end, 50 ms. SGLang:
+// DeepSeek-R1 on h100 measures 211 ms for a 1024-token prompt of which the
+// model's prefill is about 60 ms (lines 1582, 3002), and up to 1.1 s on
+// h200 (line 1682): 300 ms. Unbounded, the fit pushed TensorRT-LLM's to
+// 70-200 ms, standing in for queueing the replay does not reproduce and
+// inflating every light-load FTL the planner sees.
+double RequestOverheadMaxUs(hardware::Backend backend);
 
 struct E2eFitOptions {
   // Calibration keys (CalibrationParams() names) fitted besides the step and

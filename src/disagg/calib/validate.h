@@ -29,8 +29,8 @@ namespace disagg::calib {
 // Requests each client of a silicon_calibration.csv benchmark sent: the file
 // does not record it. A property of the benchmark harness, not of any GPU:
 // one value for every system, chosen by refitting the catalog end to end
-// (`calibrate --csv --folds 0 --benchmark-requests R`) with the request
-// overheads bounded (e2e_fit.h): in-sample TTFT MAPE at R = 1, 4, 8, 16 was
+// (`calibrate --csv --folds 0 --benchmark-requests R`) with every backend's
+// request overhead bounded at 50 ms: in-sample TTFT MAPE at R = 1, 4, 8, 16 was
 // 143%, 44.4%, 41.2%, 44.9%; with unbounded overheads R = 4, 6, 8, 11, 16
 // and unbounded gave 40.0%, 37.0%, 36.8%, 38.4%, 41.2%, 51.6%, and a replay
 // that stays in lockstep after the burst 47.3%. TPOT moved under a point.

@@ -112,13 +112,14 @@ void RunEndToEnd(const CalibrateFlags& f) {
         "Fitted end to end by `disagg calibrate --csv {}`: {} benchmark rows of {} ({} used by "
         "the optimiser) replayed as closed-loop simulations ({} requests per client: an opening "
         "burst, then clients at independent phases), NLopt BOBYQA on a Huber loss of log TPOT and "
-        "log TTFT (weight {}) errors, {} parameters (request overheads at most {} ms); in-sample "
-        "TPOT MAPE {} -> {}, TTFT median {} -> {}.",
+        "log TTFT (weight {}) errors, {} parameters (request overheads at most {} ms, SGLang's "
+        "{} ms); in-sample TPOT MAPE {} -> {}, TTFT median {} -> {}.",
         f.csv.substr(f.csv.find_last_of('/') + 1), mine.size(), name, fit.rows,
         fo.benchmark_requests, fo.ttft_weight, fit.params.size(),
-        calib::kRequestOverheadMaxUs / 1000, report::Percent(before_err.tpot_mape),
-        report::Percent(after_err.tpot_mape), report::Percent(before_err.ttft_median_ape),
-        report::Percent(after_err.ttft_median_ape));
+        calib::RequestOverheadMaxUs(hardware::Backend::kTrtllm) / 1000,
+        calib::RequestOverheadMaxUs(hardware::Backend::kSglang) / 1000,
+        report::Percent(before_err.tpot_mape), report::Percent(after_err.tpot_mape),
+        report::Percent(before_err.ttft_median_ape), report::Percent(after_err.ttft_median_ape));
     for (const auto& p : fit.params) after.calibration.sources[p.key] = how;
     fitted[name] = after;
     Json params = Json::array();
