@@ -109,8 +109,8 @@ perf::Precision RowPrecision(const std::string& precision, const std::string& ge
   p.moe = mode(moe_quant.empty() ? gemm_quant : moe_quant);
   // The file has no KV-cache column. Quantised runs are read with an fp8
   // cache on every backend (TensorRT-LLM's default for them; NVIDIA's FP8
-  // and NVFP4 checkpoints declare an FP8 KV cache, and the benchmark
-  // deployments set it for vLLM and SGLang too): with a bf16 cache the
+  // and NVFP4 checkpoints declare an FP8 KV cache; for vLLM and SGLang the
+  // file does not say, and the measurements point to fp8): with a bf16 cache the
   // lockstep replay of long-output vLLM/SGLang rows runs out of cache and
   // preempts, predicting TTFT 5-25x the measured one (e.g. Llama-3.1-70B
   // fp4 tp1 b200 vLLM c64 1024/8192: 5.96 s predicted, 0.24 s measured);

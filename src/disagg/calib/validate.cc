@@ -91,7 +91,7 @@ RowPrediction PredictOne(const SiliconRow& row, const PredictOptions& o, SpecCac
     auto settled = sim::Simulate(c);
     if (!settled) {
       r = std::move(settled);
-    } else if (settled->requests_completed > 0) {
+    } else if (settled->requests_completed > 0) {  // else the burst alone stands
       const double w = 1.0 / o.benchmark_requests;
       settled->ftl.mean = w * r->ftl.mean + (1 - w) * settled->ftl.mean;
       settled->ttl.mean = w * r->ttl.mean + (1 - w) * settled->ttl.mean;
