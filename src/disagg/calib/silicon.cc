@@ -170,6 +170,7 @@ Result<SiliconData> ReadSilicon(const std::string& path, const SiliconOptions& o
     r.model_path = get("model_path");
     r.system = get("system");
     r.backend_name = get("backend");
+    r.backend_version = get("backend_version");
     r.precision_label = get("precision");
     r.disaggregated = get("mode") == "disagg";
     if (get("mode") != "agg" && get("mode") != "disagg") {

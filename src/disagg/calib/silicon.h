@@ -51,6 +51,7 @@ struct SiliconRow {
   std::string system;
   hardware::Backend backend = hardware::Backend::kTrtllm;
   std::string backend_name;
+  std::string backend_version;  // optional column; "" when absent or empty
   std::string precision_label;  // "fp8", "fp4", ... as in the file
   perf::Precision precision;
   bool disaggregated = false;

@@ -168,6 +168,9 @@ ErrorSummary Summarize(const std::vector<const RowPrediction*>& predictions) {
 std::string GroupValue(const SiliconRow& row, const std::string& key) {
   if (key == "system") return row.system;
   if (key == "backend") return row.backend_name;
+  if (key == "version") {
+    return row.backend_name + " " + (row.backend_version.empty() ? "?" : row.backend_version);
+  }
   if (key == "model") return row.model;
   if (key == "precision") return row.precision_label.empty() ? "bf16" : row.precision_label;
   if (key == "mode") {

@@ -67,7 +67,8 @@ struct ErrorSummary {
 
 ErrorSummary Summarize(const std::vector<const RowPrediction*>& predictions);
 
-// The group a row falls in for one key: system, backend, mode, model.
+// The group a row falls in for one key: system, backend, version (backend
+// and its version), mode, model, precision.
 // Mode is "agg", "disagg", or one of the groups kept apart from headline
 // errors: "disagg-assumed" (not fully described rows), "tp-beyond-domain"
 // and "dep-assumed" (columns read as attention DP).

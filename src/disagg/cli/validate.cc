@@ -29,8 +29,9 @@ std::vector<std::string> SplitKeys(const std::string& text) {
   std::string k;
   while (std::getline(ss, k, ',')) {
     if (k.empty()) continue;
-    if (k != "system" && k != "backend" && k != "mode" && k != "model" && k != "precision") {
-      DieF("--by: unknown key '{}' (expected system, backend, mode, model, precision)", k);
+    if (k != "system" && k != "backend" && k != "version" && k != "mode" && k != "model" &&
+        k != "precision") {
+      DieF("--by: unknown key '{}' (expected system, backend, version, mode, model, precision)", k);
     }
     keys.push_back(k);
   }
@@ -169,7 +170,7 @@ void AddValidateCommand(CLI::App& app) {
                                  "and report the error of TTFT and TPOT");
   cmd->add_option("--csv", f->csv, "measurements in the silicon_calibration.csv format")
       ->required();
-  cmd->add_option("--by", f->by, "group keys: system, backend, mode, model, precision")
+  cmd->add_option("--by", f->by, "group keys: system, backend, version, mode, model, precision")
       ->capture_default_str();
   cmd->add_option("--rows-out", f->rows_out, "write every row's prediction and error as CSV");
   cmd->add_option("--rounds", f->rounds,

@@ -41,7 +41,7 @@ TEST_F(CliTest, ValidateJsonShapeAndRowsOut) {
   const std::string csv = Write("m.csv", Csv());
   const std::string rows = (dir_ / "rows.csv").string();
   RunResult r =
-      Run({"validate", "--csv", csv, "--json", "--by", "system,backend", "--rows-out", rows});
+      Run({"validate", "--csv", csv, "--json", "--by", "system,version", "--rows-out", rows});
   ASSERT_EQ(r.status, 0) << r;
   Json j = Json::parse(r.out);
   EXPECT_EQ(j["rows_read"], 3);
@@ -54,6 +54,8 @@ TEST_F(CliTest, ValidateJsonShapeAndRowsOut) {
   // Fractions, not percentages, and finite.
   EXPECT_GE(j["tpot_mape"].get<double>(), 0);
   EXPECT_FALSE(j["groups"].empty());
+  // --by version groups by backend and its version (column backend_version).
+  EXPECT_TRUE(j["groups"].contains("h100_sxm / trtllm 1.0")) << j["groups"].dump();
   std::ifstream in(rows);
   std::stringstream ss;
   ss << in.rdbuf();
