@@ -83,10 +83,7 @@ void BM_PlannerHour20Instances(benchmark::State& state) {
     sim::PlannerOptions o;
     o.policy = sim::PlannerPolicy::kDynamic;
     o.gpu_budget = 80;
-    auto avg = scaled.Average();
-    o.average_rate = avg.rate;
-    o.average_isl = avg.mean_isl;
-    o.average_osl = avg.mean_osl;
+    o.SizeFor(scaled.Average());
     o.ftl_max = c.ftl_max;
     o.ttl_max = c.ttl_max;
     c.planner = o;

@@ -10,19 +10,14 @@
 #include <fstream>
 
 #include "disagg/calib/validate.h"
+#include "disagg/testing/silicon_csv.h"
 
 namespace disagg::calib {
 namespace {
 
 using disagg::DType;
 
-const char* kHeader =
-    "id,silicon_data_source,backend,backend_version,model_path,system,precision,mode,isl,osl,"
-    "gemm_quant_mode,moe_quant_mode,batch_size,tp_size,pp_size,attention_dp_size,moe_tp_size,"
-    "moe_ep_size,prefill_batch_size,prefill_num_workers,prefill_tp_size,prefill_pp_size,"
-    "prefill_attention_dp_size,prefill_moe_tp_size,prefill_moe_ep_size,decode_batch_size,"
-    "decode_num_workers,decode_tp_size,decode_pp_size,decode_attention_dp_size,"
-    "decode_moe_tp_size,decode_moe_ep_size,silicon_ttft_ms,silicon_tpot_ms\n";
+using testing::kSiliconHeader;
 
 // One agg row: (id, backend, model, system, isl, batch, tp, source).
 std::string Agg(const std::string& id, const std::string& backend, const std::string& model,
@@ -47,7 +42,7 @@ class SiliconReader : public ::testing::Test {
 
 TEST_F(SiliconReader, UsableRowsAndCountedSkips) {
   const std::string llama = "meta-llama/Llama-3.1-8B-Instruct";
-  std::string text = kHeader;
+  std::string text = kSiliconHeader;
   text += Agg("good", "trtllm", llama, "h100_sxm", "1");               // line 2
   text += Agg("model", "trtllm", "acme/Unknown-7B", "h100_sxm", "1");  // line 3
   text += Agg("system", "trtllm", llama, "tpu_v5", "1");               // line 4
@@ -94,7 +89,7 @@ TEST_F(SiliconReader, UsableRowsAndCountedSkips) {
 TEST_F(SiliconReader, UnrecordedDeploymentDetails) {
   const std::string llama = "meta-llama/Llama-3.1-8B-Instruct";
   const std::string r1 = "deepseek-ai/DeepSeek-R1";
-  std::string text = kHeader;
+  std::string text = kSiliconHeader;
   text += Agg("vllm-fp8", "vllm", llama, "h100_sxm", "1");
   // The same on bf16 weights (precision, gemm_quant_mode columns).
   text += "vllm-bf16,silicon_concurrency=8,vllm,1.0," + llama +
@@ -129,7 +124,7 @@ TEST_F(SiliconReader, UnrecordedDeploymentDetails) {
 }
 
 TEST_F(SiliconReader, StrictStopsAtTheFirstUnusableRow) {
-  std::string text = kHeader;
+  std::string text = kSiliconHeader;
   text += Agg("good", "trtllm", "meta-llama/Llama-3.1-8B-Instruct", "h100_sxm", "1");
   text += Agg("model", "trtllm", "acme/Unknown-7B", "h100_sxm", "1");
   SiliconOptions o;

@@ -7,16 +7,12 @@
 #include <filesystem>
 #include <fstream>
 
+#include "disagg/testing/silicon_csv.h"
+
 namespace disagg::calib {
 namespace {
 
-const char* kHeader =
-    "id,silicon_data_source,backend,backend_version,model_path,system,precision,mode,isl,osl,"
-    "gemm_quant_mode,moe_quant_mode,batch_size,tp_size,pp_size,attention_dp_size,moe_tp_size,"
-    "moe_ep_size,prefill_batch_size,prefill_num_workers,prefill_tp_size,prefill_pp_size,"
-    "prefill_attention_dp_size,prefill_moe_tp_size,prefill_moe_ep_size,decode_batch_size,"
-    "decode_num_workers,decode_tp_size,decode_pp_size,decode_attention_dp_size,"
-    "decode_moe_tp_size,decode_moe_ep_size,silicon_ttft_ms,silicon_tpot_ms\n";
+using testing::kSiliconHeader;
 
 // Llama-3.1-8B on one H100, 16 clients of 2048-token prompts and 256-token
 // answers: the burst is 32k prompt tokens, four 8192-token steps.
@@ -24,7 +20,7 @@ std::vector<SiliconRow> OneRow() {
   const std::string path =
       (std::filesystem::temp_directory_path() / ("validate_test_" + std::to_string(::getpid())))
           .string();
-  std::ofstream(path) << kHeader
+  std::ofstream(path) << kSiliconHeader
                       << "r,silicon_concurrency=16,trtllm,1.0,meta-llama/Llama-3.1-8B-Instruct,"
                          "h100_sxm,fp8,agg,2048,256,fp8,,16,1,1,1,1,1,,,,,,,,,,,,,,,100,10\n";
   auto data = ReadSilicon(path);

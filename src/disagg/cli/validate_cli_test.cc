@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "disagg/testing/cli_runner.h"
+#include "disagg/testing/silicon_csv.h"
 
 namespace disagg::cli {
 namespace {
@@ -16,13 +17,7 @@ using testing::CliTest;
 using testing::Json;
 using testing::RunResult;
 
-const char* kHeader =
-    "id,silicon_data_source,backend,backend_version,model_path,system,precision,mode,isl,osl,"
-    "gemm_quant_mode,moe_quant_mode,batch_size,tp_size,pp_size,attention_dp_size,moe_tp_size,"
-    "moe_ep_size,prefill_batch_size,prefill_num_workers,prefill_tp_size,prefill_pp_size,"
-    "prefill_attention_dp_size,prefill_moe_tp_size,prefill_moe_ep_size,decode_batch_size,"
-    "decode_num_workers,decode_tp_size,decode_pp_size,decode_attention_dp_size,"
-    "decode_moe_tp_size,decode_moe_ep_size,silicon_ttft_ms,silicon_tpot_ms\n";
+using testing::kSiliconHeader;
 
 std::string Row(const std::string& id, const std::string& model, const std::string& tp) {
   return id + ",silicon_concurrency=4,trtllm,1.0," + model + ",h100_sxm,fp8,agg,1024,64,fp8,,4," +
@@ -30,7 +25,7 @@ std::string Row(const std::string& id, const std::string& model, const std::stri
 }
 
 std::string Csv() {
-  std::string text = kHeader;
+  std::string text = kSiliconHeader;
   text += Row("run_a_c4_1", "meta-llama/Llama-3.1-8B-Instruct", "1");
   text += Row("run_b_c4_2", "meta-llama/Llama-3.1-8B-Instruct", "2");
   text += Row("run_c_c4_3", "acme/Unknown-7B", "1");

@@ -44,15 +44,22 @@ std::string PlannerTimelineCsv(const std::vector<PolicyRun>& runs, const Planner
 std::string PlannerSvg(const std::vector<PolicyRun>& runs, const PlannerContext& c) {
   const int width = 900, height = 330;
   auto minutes = [](double t) { return t / 60; };
+  // Three panels of one size over the same time axis.
+  auto panel = [&](std::string title, std::string subtitle, std::string y_label) {
+    Chart chart;
+    chart.title = std::move(title);
+    chart.subtitle = std::move(subtitle);
+    chart.x_label = "time (min)";
+    chart.y_label = std::move(y_label);
+    chart.width = width;
+    chart.height = height;
+    return chart;
+  };
   // Traffic: the arrivals (identical for every policy on one workload) and
   // the rate each dynamic fleet was sized for.
-  Chart traffic;
-  traffic.title = c.title;
-  traffic.subtitle = "traffic: arrivals per interval and the rate each fleet was sized for";
-  traffic.x_label = "time (min)";
-  traffic.y_label = "requests/s";
-  traffic.width = width;
-  traffic.height = height;
+  Chart traffic =
+      panel(c.title, "traffic: arrivals per interval and the rate each fleet was sized for",
+            "requests/s");
   if (!runs.empty()) {
     Series s{"arrivals", "#444444", {}, true, false, false, 0};
     for (const auto& p : runs[0].result.planner_timeline) {
@@ -60,20 +67,10 @@ std::string PlannerSvg(const std::vector<PolicyRun>& runs, const PlannerContext&
     }
     traffic.series.push_back(s);
   }
-  Chart pools;
-  pools.title = "pool sizes";
-  pools.subtitle = "GPUs serving prefill (solid) and decode (dashed)";
-  pools.x_label = "time (min)";
-  pools.y_label = "GPUs";
-  pools.width = width;
-  pools.height = height;
-  Chart sla;
-  sla.title = "SLA attainment";
-  sla.subtitle = "share of the requests finishing in each interval that met both limits";
-  sla.x_label = "time (min)";
-  sla.y_label = "SLA attainment (%)";
-  sla.width = width;
-  sla.height = height;
+  Chart pools = panel("pool sizes", "GPUs serving prefill (solid) and decode (dashed)", "GPUs");
+  Chart sla = panel("SLA attainment",
+                    "share of the requests finishing in each interval that met both limits",
+                    "SLA attainment (%)");
   for (size_t i = 0; i < runs.size(); ++i) {
     const auto& run = runs[i];
     Series planned{run.name + " sized for", Color(i), {}, true, false, true, 0};

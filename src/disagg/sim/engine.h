@@ -57,6 +57,9 @@ class Engine {
   // A new request: after the framework's request overhead it is routed.
   void Admit(int64_t slot);
   void Dispatch(int64_t slot);
+  // The serving batching (co-located or decode) instance the router picks
+  // for the next sequence; `cursor` is the round-robin position it advances.
+  int PickBatching(int& cursor);
   double StartBatchingStep(int i);
   void KickBatching(int i);
   void KickPrefill(int i);

@@ -41,6 +41,7 @@
 #include "disagg/base/error.h"
 #include "disagg/serving/disagg.h"
 #include "disagg/sim/deployment.h"
+#include "disagg/sim/phased_workload.h"
 
 namespace disagg::sim {
 
@@ -74,6 +75,11 @@ struct PlannerOptions {
   // Traffic to size static-best for, and the dynamic planner's prior before
   // any request has finished.
   double average_rate = 0, average_isl = 0, average_osl = 0;
+  void SizeFor(const AverageTraffic& a) {
+    average_rate = a.rate;
+    average_isl = a.mean_isl;
+    average_osl = a.mean_osl;
+  }
   double ftl_max = std::numeric_limits<double>::infinity();
   double ttl_max = std::numeric_limits<double>::infinity();
 };

@@ -133,10 +133,7 @@ SimResult RunPolicy(const PhasedWorkload& w, PlannerPolicy policy, uint64_t seed
   // Both pools run tp1, so a role flip finds its weights loaded; make every
   // change pay the delay (a fresh weight load) to see its effect.
   o.role_flip_delay = delay;
-  auto avg = w.Average();
-  o.average_rate = avg.rate;
-  o.average_isl = avg.mean_isl;
-  o.average_osl = avg.mean_osl;
+  o.SizeFor(w.Average());
   o.ftl_max = c.ftl_max;
   o.ttl_max = c.ttl_max;
   c.planner = o;
@@ -211,10 +208,7 @@ TEST(Planner, FixedRatioRightInOneRegimeIsWrongInTheOther) {
     o.gpu_budget = 32;
     o.static_prefill = x;
     o.static_decode = y;
-    auto avg = scaled.Average();
-    o.average_rate = avg.rate;
-    o.average_isl = avg.mean_isl;
-    o.average_osl = avg.mean_osl;
+    o.SizeFor(scaled.Average());
     o.ftl_max = g.ftl;
     o.ttl_max = g.ttl;
     c.planner = o;

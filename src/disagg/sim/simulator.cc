@@ -52,11 +52,7 @@ void Engine::Dispatch(int64_t slot) {
   // Co-located, or a short prompt the planner prefills on a decode instance.
   const bool local = disagg() && spec.isl <= LocalThreshold();
   if (!disagg() || local) {
-    const auto& active = active_[kBatchingSide];
-    int i = active[Route(c_.router, static_cast<int>(active.size()), cursor_a_, [&](int k) {
-      const auto& b = batching_[active[k]];
-      return c_.router == RouterPolicy::kLeastKv ? b.kv_fraction() : double(b.outstanding());
-    })];
+    int i = PickBatching(cursor_a_);
     if (local) ++r_.local_prefills;
     batching_[i].Enqueue(seq);
     KickBatching(i);
@@ -67,6 +63,14 @@ void Engine::Dispatch(int64_t slot) {
     prefill_[i].Enqueue(seq);
     KickPrefill(i);
   }
+}
+
+int Engine::PickBatching(int& cursor) {
+  const auto& active = active_[kBatchingSide];
+  return active[Route(c_.router, static_cast<int>(active.size()), cursor, [&](int k) {
+    const auto& b = batching_[active[k]];
+    return c_.router == RouterPolicy::kLeastKv ? b.kv_fraction() : double(b.outstanding());
+  })];
 }
 
 double Engine::LookaheadBudget() const {
@@ -164,12 +168,8 @@ void Engine::OnBatchDone(int i, int64_t batch) {
   const double latency = batch_latency_[i][batch];
   net_.Advance(now);
   const auto& model = *pools_[0].model;
-  const auto& active = active_[kBatchingSide];
   for (const Seq& seq : out_.prefilled) {
-    int dst = active[Route(c_.router, static_cast<int>(active.size()), cursor_b_, [&](int k) {
-      const auto& b = batching_[active[k]];
-      return c_.router == RouterPolicy::kLeastKv ? b.kv_fraction() : double(b.outstanding());
-    })];
+    int dst = PickBatching(cursor_b_);
     int64_t id;
     if (!free_payloads_.empty()) {
       id = free_payloads_.back();
