@@ -67,10 +67,13 @@ const std::vector<CalibrationParam>& CalibrationParams() {
 
 const std::vector<BackendParam>& BackendParams() {
   // Defaults before calibration: a CUDA-graph decode step of each framework
-  // costs a fraction of a millisecond of host-side scheduling; a request's
-  // trip through the API server and tokeniser a few milliseconds.
+  // costs a fraction of a millisecond of host-side scheduling, plus a few
+  // microseconds per running request (the C++ runtime of TensorRT-LLM less
+  // than the Python schedulers); a request's trip through the API server and
+  // tokeniser a few milliseconds.
   static const std::vector<BackendParam> params = {
       {"step_overhead_us", &Calibration::step_overhead, {0.5e-3, 1.0e-3, 1.5e-3}},
+      {"seq_overhead_us", &Calibration::seq_overhead, {5e-6, 10e-6, 10e-6}},
       {"request_overhead_us", &Calibration::request_overhead, {2e-3, 2e-3, 2e-3}},
   };
   return params;
@@ -79,10 +82,9 @@ const std::vector<BackendParam>& BackendParams() {
 Result<Calibration> ParseCalibration(JsonReader& r) {
   Calibration c;
   for (const auto& p : CalibrationParams()) {
-    c.*p.field =
-        ReadCalibrationValue(r, p.key, c.*p.field / p.to_si, p.min, p.max, c.sources,
-                             std::string(p.key)) *
-        p.to_si;
+    c.*p.field = ReadCalibrationValue(r, p.key, c.*p.field / p.to_si, p.min, p.max, c.sources,
+                                      std::string(p.key)) *
+                 p.to_si;
   }
   for (const auto& bp : BackendParams()) {
     auto& values = c.*bp.field;
@@ -141,8 +143,7 @@ Result<SystemSpec> ParseSystemSpec(const Json& json, const std::string& origin) 
   s.gpu.name = gpu.String("name");
   JsonReader peaks = gpu.Object("peak_tflops");
   for (DType t : {DType::kBf16, DType::kFp8, DType::kNvfp4}) {
-    s.gpu.peak_flops[static_cast<int>(t)] =
-        peaks.NumberOr(DTypeName(t), 0, 0, 1e6) * kTera;
+    s.gpu.peak_flops[static_cast<int>(t)] = peaks.NumberOr(DTypeName(t), 0, 0, 1e6) * kTera;
   }
   if (peaks.ok() && s.gpu.peak_flops[static_cast<int>(DType::kBf16)] <= 0) {
     peaks.Fail("bf16", "missing required field (dense bf16 TFLOPS)");

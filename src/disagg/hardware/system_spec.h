@@ -48,22 +48,22 @@ struct Calibration {
   double gemm_eff_bf16 = 0.8;
   double gemm_eff_fp8 = 0.7;
   double gemm_eff_fp4 = 0.6;
-  double gemm_tile_rows = 64;  // rows per tensor-core tile: compute pads m up to a multiple
-  double mem_eff = 0.8;        // fraction of HBM bandwidth a weight/KV stream achieves
-  double attn_prefill_eff = 0.55;   // fraction of peak bf16 FLOP/s of prefill attention
-  double attn_len_half = 256;       // keys per query at which it reaches half of that
-  double attn_decode_eff = 0.7;     // fraction of HBM bandwidth of decode KV reads
-  double comm_bw_eff = 0.75;        // fraction of link bandwidth collectives achieve
+  double gemm_tile_rows = 64;         // rows per tensor-core tile: compute pads m up to a multiple
+  double mem_eff = 0.8;               // fraction of HBM bandwidth a weight/KV stream achieves
+  double attn_prefill_eff = 0.55;     // fraction of peak bf16 FLOP/s of prefill attention
+  double attn_len_half = 256;         // keys per query at which it reaches half of that
+  double attn_decode_eff = 0.7;       // fraction of HBM bandwidth of decode KV reads
+  double comm_bw_eff = 0.75;          // fraction of link bandwidth collectives achieve
   double comm_latency_factor = 0.25;  // ring per-hop latency as a fraction of the link latency
-  double moe_imbalance = 1.2;       // busiest expert rank's routed load / mean load (routing skew)
-  double moe_gemm_eff = 1.0;        // grouped expert GEMMs' compute rate / the dense GEMM rate
+  double moe_imbalance = 1.2;  // busiest expert rank's routed load / mean load (routing skew)
+  double moe_gemm_eff = 1.0;   // grouped expert GEMMs' compute rate / the dense GEMM rate
   // Share of the experts a batch's routing effectively spreads over (1:
   // uniform); real routers favour popular experts, so a batch touches fewer.
   double moe_routing_spread = 1.0;
   // Not from the file: true in KernelView, where low-precision GEMMs quantise
   // their activations in a kernel of their own (fused inside serving graphs).
   bool standalone_kernels = false;
-  double kernel_overhead = 2e-6;    // s added to every kernel of a step run as a CUDA graph
+  double kernel_overhead = 2e-6;  // s added to every kernel of a step run as a CUDA graph
   // s a kernel timed on its own pays instead (launch and synchronisation);
   // used only to compare with single-kernel benchmarks.
   double kernel_launch = 5e-6;
@@ -71,11 +71,15 @@ struct Calibration {
   // memory registration and the serving framework's control messages.
   double kv_transfer_overhead = 0;
   std::array<double, kNumBackends> step_overhead{};  // s per forward step, by backend
+  // s per sequence in a forward step, by backend: the framework's host-side
+  // work for each running request (scheduling, sampling bookkeeping,
+  // detokenisation, streaming the token out), which CUDA graphs do not hide.
+  std::array<double, kNumBackends> seq_overhead{};
   // s between a request reaching the serving framework and its prompt
   // reaching the engine (API server, tokenisation, admission), by backend.
   std::array<double, kNumBackends> request_overhead{};
   double kv_cache_fraction = 0.9;  // of the memory left after weights, activations and reserve
-  double runtime_reserved = 3 * 1073741824.0;  // bytes: CUDA context, NCCL, workspaces
+  double runtime_reserved = 3 * 1073741824.0;     // bytes: CUDA context, NCCL, workspaces
   double activation_bytes_per_token_hidden = 16;  // workspace bytes per token per hidden unit
 
   std::map<std::string, std::string> sources;
@@ -86,9 +90,9 @@ struct SystemSpec {
   std::string description;
   std::string source;  // file it was read from
   GpuSpec gpu;
-  int nvlink_domain = 8;          // GPUs sharing one NVLink fabric
-  double nvlink_latency = 3e-6;   // s, small-message cost of one NVLink collective step
-  double scaleout_bw = 50e9;      // bytes/s per GPU per direction
+  int nvlink_domain = 8;           // GPUs sharing one NVLink fabric
+  double nvlink_latency = 3e-6;    // s, small-message cost of one NVLink collective step
+  double scaleout_bw = 50e9;       // bytes/s per GPU per direction
   double scaleout_latency = 1e-5;  // s
   Calibration calibration;
   std::map<std::string, std::string> sources;  // spec key -> citation

@@ -41,8 +41,8 @@ struct Device {
   double attn_flops = 0;  // bf16 FLOP/s at attn_prefill_eff
   double attn_len_half = 256;
   double kernel_overhead = 0;
-  double moe_imbalance = 1;  // busiest expert rank's load / mean load
-  double moe_gemm_eff = 1;   // grouped expert GEMMs' rate / the dense GEMM rate
+  double moe_imbalance = 1;       // busiest expert rank's load / mean load
+  double moe_gemm_eff = 1;        // grouped expert GEMMs' rate / the dense GEMM rate
   double moe_routing_spread = 1;  // share of experts routing effectively spreads over
   // Fixed cost of the activation-quantisation kernel before an fp8/fp4 GEMM:
   // 0 in serving engines, which fuse it into the preceding norm or
@@ -75,8 +75,8 @@ inline double QuantizeTime(const Device& d, double elements, DType compute) {
 
 // Time of a GEMM (m x k) * (k x n) with weights in `weight` and math in
 // `compute`; activations move in `act_bytes` bytes per element.
-inline double GemmTime(const Device& d, double m, double n, double k, DType weight,
-                       DType compute, double act_bytes = 2.0) {
+inline double GemmTime(const Device& d, double m, double n, double k, DType weight, DType compute,
+                       double act_bytes = 2.0) {
   if (m <= 0 || n <= 0 || k <= 0) return 0;
   double compute_s = 2.0 * PaddedRows(d, m) * n * k / d.flops[static_cast<int>(compute)];
   double bytes = n * k * BytesPerElement(weight) + m * (k + n) * act_bytes;
@@ -84,14 +84,30 @@ inline double GemmTime(const Device& d, double m, double n, double k, DType weig
   return std::max(compute_s, memory_s) + d.kernel_overhead + QuantizeTime(d, m * k, compute);
 }
 
+// Rows an expert's GEMM computes in a grouped MoE kernel. MoE kernels pick
+// their tile height from the rows each expert gets (TensorRT-LLM's cutlass
+// MoE tactics and vLLM's fused_moe configurations offer 16 to 128 rows, and
+// decode-time kernels swap operands so a handful of tokens fill a narrow
+// tile): the smallest power of two of at least 16 that holds the rows, up to
+// the dense tile height. Padding a decode step's one or two tokens per
+// expert to a 128-row tile would make expert decoding compute-bound, which
+// the kernel measurements (num_tokens 1-64) show it is not.
+inline double ExpertPaddedRows(const Device& d, double rows) {
+  if (rows <= 0) return 0;
+  double tile = 16;
+  while (tile < rows && tile < d.tile_rows) tile *= 2;
+  tile = std::min(tile, std::max(16.0, d.tile_rows));
+  return std::ceil(rows / tile - 1e-9) * tile;
+}
+
 // A grouped GEMM over `experts` weight matrices (each n x k) sharing `m` rows
 // in total (the routed experts of one MoE layer on one GPU): each expert's
-// rows are padded to whole tiles separately, and the grouped kernel runs at
-// moe_gemm_eff of the dense rate.
+// rows are padded to its kernel tile separately, and the grouped kernel runs
+// at moe_gemm_eff of the dense rate.
 inline double GroupedGemmTime(const Device& d, double m, double experts, double n, double k,
                               DType weight, DType compute, double act_bytes = 2.0) {
   if (m <= 0 || experts <= 0) return 0;
-  double padded = experts * PaddedRows(d, m / experts);
+  double padded = experts * ExpertPaddedRows(d, m / experts);
   double compute_s = 2.0 * padded * n * k / (d.flops[static_cast<int>(compute)] * d.moe_gemm_eff);
   double bytes = experts * n * k * BytesPerElement(weight) + m * (k + n) * act_bytes;
   return std::max(compute_s, bytes / d.mem_bw) + d.kernel_overhead +
@@ -102,8 +118,7 @@ inline double GroupedGemmTime(const Device& d, double m, double experts, double 
 // for queries that each attend to `keys_per_query` keys on average (short
 // key ranges leave the kernel's pipeline unfilled), and `kv_bytes` of cache
 // reads.
-inline double AttentionTime(const Device& d, double flops, double keys_per_query,
-                            double kv_bytes) {
+inline double AttentionTime(const Device& d, double flops, double keys_per_query, double kv_bytes) {
   if (flops <= 0 && kv_bytes <= 0) return 0;
   double eff = keys_per_query / (keys_per_query + d.attn_len_half);
   double compute_s = flops / (d.attn_flops * eff);

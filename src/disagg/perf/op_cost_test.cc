@@ -44,11 +44,22 @@ TEST(OpCost, TileQuantisationPadsRows) {
   // memory (134,217,728 + 4097 x 16384 x 2) / 1e12 = 268 us.
   double padded = 2.0 * 4160 * 8192 * 8192 / 1e15;
   EXPECT_NEAR(GemmTime(d, 4097, 8192, 8192, DType::kBf16, DType::kBf16), padded, 1e-12);
-  // Grouped GEMMs pad each expert's rows separately: 4 experts x 8 rows
-  // compute as 4 x 64 rows.
-  EXPECT_DOUBLE_EQ(4 * PaddedRows(d, 32.0 / 4), 256.0);
+  EXPECT_DOUBLE_EQ(PaddedRows(d, 8), 64.0);
   EXPECT_DOUBLE_EQ(PaddedRows(d, 64), 64.0);
   EXPECT_DOUBLE_EQ(PaddedRows(d, 64.5), 128.0);
+  // Grouped expert GEMMs pad each expert's rows separately, to the smallest
+  // power-of-two tile of at least 16 rows that holds them, at most the dense
+  // tile (64 here): 8 rows -> 16, 17 -> 32, 33 -> 64, 65 -> 2 x 64.
+  EXPECT_DOUBLE_EQ(ExpertPaddedRows(d, 1), 16.0);
+  EXPECT_DOUBLE_EQ(ExpertPaddedRows(d, 8), 16.0);
+  EXPECT_DOUBLE_EQ(ExpertPaddedRows(d, 17), 32.0);
+  EXPECT_DOUBLE_EQ(ExpertPaddedRows(d, 33), 64.0);
+  EXPECT_DOUBLE_EQ(ExpertPaddedRows(d, 65), 128.0);
+  // 4 experts sharing 32 rows (8 each) compute 4 x 16 rows: with n = k =
+  // 8192 in bf16 at 1 PFLOP/s (moe_gemm_eff 1), 2 x 64 x 8192^2 / 1e15 =
+  // 8.6 us, far below the 4 x 134 MB of weights (537 us): weight bound.
+  double weights = (4.0 * 8192 * 8192 * 2 + 32.0 * 16384 * 2) / 1e12;
+  EXPECT_NEAR(GroupedGemmTime(d, 32, 4, 8192, 8192, DType::kBf16, DType::kBf16), weights, 1e-12);
 }
 
 TEST(OpCost, LowPrecisionMathQuantisesActivationsFirst) {

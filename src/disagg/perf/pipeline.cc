@@ -17,7 +17,6 @@ PrefillTiming PipelinedPrefill(const StepModel& model, double batch, double isl,
   std::vector<double> stage(pp);
   std::vector<double> done(pp, 0.0);  // time chunk j-1 left each stage
   std::vector<double> busy(pp, 0.0);
-  const double overhead = model.step_overhead();
   for (int j = 0; j < chunks; ++j) {
     double context = j * chunk;
     double len = std::min(chunk, isl - context);
@@ -27,7 +26,7 @@ PrefillTiming PipelinedPrefill(const StepModel& model, double batch, double isl,
     out.breakdown += model.Evaluate(b).breakdown;
     // Each chunk is a separate step for the framework: it pays the per-step
     // overhead on entry to the first stage.
-    stage[0] += overhead;
+    stage[0] += model.StepOverhead(b);
     double ready = 0;  // when chunk j has left stage s-1
     for (int s = 0; s < pp; ++s) {
       double arrive = s == 0 ? 0 : ready + model.SendTime(b, s);

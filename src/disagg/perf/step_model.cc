@@ -35,9 +35,8 @@ StepBreakdown StepBreakdown::Scaled(double k) const {
 }
 
 Result<StepModel> StepModel::Create(const model::ModelSpec& model,
-                                    const hardware::SystemSpec& system,
-                                    const Precision& precision, const Mapping& mapping,
-                                    hardware::Backend backend) {
+                                    const hardware::SystemSpec& system, const Precision& precision,
+                                    const Mapping& mapping, hardware::Backend backend) {
   const Mapping& m = mapping;
   if (m.tp < 1 || m.pp < 1 || m.dp < 1 || m.moe_tp < 1 || m.moe_ep < 1) {
     return Fail("mapping {}: every parallel degree must be at least 1", m.Label());
@@ -72,6 +71,7 @@ Result<StepModel> StepModel::Create(const model::ModelSpec& model,
   s.mapping_ = mapping;
   s.device_ = Device::FromSystem(system);
   s.step_overhead_ = system.calibration.step_overhead[static_cast<int>(backend)];
+  s.seq_overhead_ = system.calibration.seq_overhead[static_cast<int>(backend)];
   s.request_overhead_ = system.calibration.request_overhead[static_cast<int>(backend)];
   s.cap_ = model.sliding_window > 0 ? model.sliding_window : model.sparse_topk;
   s.num_kinds_ = static_cast<int>(model.kinds.size());
@@ -118,7 +118,8 @@ void StepModel::AttentionGqa(const BatchShape& b, bool capped, StepBreakdown& c)
     double pairs = capped ? b.prefill_pairs_capped : b.prefill_pairs;
     double ctx = capped ? b.prefill_ctx_capped : b.prefill_ctx;
     double flops = 4.0 * pairs * hd * q_heads;
-    c.attention += AttentionTime(d, flops, pairs / b.prefill_tokens, ctx * 2 * kv_heads * hd * kv_b);
+    c.attention +=
+        AttentionTime(d, flops, pairs / b.prefill_tokens, ctx * 2 * kv_heads * hd * kv_b);
   }
   if (b.decode_seqs > 0) {
     double kv = capped ? b.decode_kv_capped : b.decode_kv;
@@ -213,8 +214,8 @@ void StepModel::Moe(const BatchShape& b, StepBreakdown& c) const {
   const double local_experts = static_cast<double>(m.num_experts) / map.moe_ep;
   const double mean_rank = assignments / map.moe_ep;
   const double rank_rows =
-      std::min(mean_rank * d.moe_imbalance, group_tokens * std::min<double>(m.experts_per_token,
-                                                                           local_experts));
+      std::min(mean_rank * d.moe_imbalance,
+               group_tokens * std::min<double>(m.experts_per_token, local_experts));
   // Expected distinct experts hit: real routing concentrates on a popular
   // part of the experts (moe_routing_spread of them behave like a uniform
   // pool), so fewer weights are streamed than uniform picks would touch.
@@ -282,8 +283,8 @@ StepBreakdown StepModel::LayerCost(int kind, const BatchShape& b) const {
 double StepModel::LmHeadTime(const BatchShape& b) const {
   if (b.logits <= 0) return 0;
   double vocab = static_cast<double>(model_.vocab_size) / mapping_.tp;
-  return GemmTime(device_, b.logits, vocab, static_cast<double>(model_.hidden_size),
-                  DType::kBf16, DType::kBf16);
+  return GemmTime(device_, b.logits, vocab, static_cast<double>(model_.hidden_size), DType::kBf16,
+                  DType::kBf16);
 }
 
 double StepModel::SendTime(const BatchShape& batch, int boundary) const {
@@ -335,9 +336,10 @@ StepCost StepModel::Evaluate(const BatchShape& batch) const {
     slowest = std::max(slowest, t + send);
   }
   cost.breakdown.comm += sends;
-  cost.breakdown.other += step_overhead_;
+  const double overhead = step_overhead_ + seq_overhead_ * r.seqs();
+  cost.breakdown.other += overhead;
   cost.latency = cost.breakdown.total();
-  cost.period = mapping_.pp == 1 ? cost.latency : slowest + step_overhead_;
+  cost.period = mapping_.pp == 1 ? cost.latency : slowest + overhead;
   return cost;
 }
 

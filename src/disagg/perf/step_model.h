@@ -7,7 +7,7 @@
 // Evaluate / StageTimes are const, allocation-free and thread-safe. Times in
 // seconds. The step time is the sum over layers of the op times (one layer of
 // each kind is costed and multiplied by its count), plus the LM head, the
-// pipeline sends and the backend's per-step overhead. Under attention DP the
+// pipeline sends and the backend's per-step and per-sequence overhead. Under attention DP the
 // busiest rank's share of the batch sets the time.
 #ifndef DISAGG_PERF_STEP_MODEL_H_
 #define DISAGG_PERF_STEP_MODEL_H_
@@ -39,8 +39,8 @@ struct StepBreakdown {
 };
 
 struct StepCost {
-  double latency = 0;  // one micro-batch through every stage: the step time a token sees
-  double period = 0;   // interval between micro-batch completions with pp in flight
+  double latency = 0;       // one micro-batch through every stage: the step time a token sees
+  double period = 0;        // interval between micro-batch completions with pp in flight
   StepBreakdown breakdown;  // of latency
 };
 
@@ -67,7 +67,12 @@ class StepModel {
   // Time to send one micro-batch's activations across stage boundary
   // `boundary` (between stage boundary-1 and boundary).
   double SendTime(const BatchShape& batch, int boundary) const;
-  double step_overhead() const { return step_overhead_; }
+  // The framework's host-side time of one step of `batch`: a fixed part plus
+  // a part per sequence of the busiest attention-DP rank (each rank has its
+  // own scheduler).
+  double StepOverhead(const BatchShape& batch) const {
+    return step_overhead_ + seq_overhead_ * RankBatch(batch).seqs();
+  }
   // The serving framework's time from a request's arrival to its prompt
   // reaching the engine (calibrated per backend).
   double request_overhead() const { return request_overhead_; }
@@ -100,6 +105,7 @@ class StepModel {
   Mapping mapping_;
   Device device_;
   double step_overhead_ = 0;
+  double seq_overhead_ = 0;
   double request_overhead_ = 0;
   double cap_ = 0;
   int num_kinds_ = 0;

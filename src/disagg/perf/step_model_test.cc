@@ -78,8 +78,8 @@ TEST(StepModel, TensorParallelAddsTwoAllReducesPerLayer) {
 }
 
 TEST(StepModel, LongerContextNeverSpeedsADecodeStep) {
-  for (const char* name : {"llama-3.1-70b", "deepseek-r1", "gpt-oss-120b", "qwen3.5-397b-a17b",
-                           "glm-5"}) {
+  for (const char* name :
+       {"llama-3.1-70b", "deepseek-r1", "gpt-oss-120b", "qwen3.5-397b-a17b", "glm-5"}) {
     auto m = CatalogModel(name);
     auto sys = CatalogSystem("h200_sxm");
     Mapping map{8, 1, 1, 1, 1};
@@ -122,6 +122,24 @@ TEST(StepModel, LargerBatchNeverLowersStepTime) {
   }
 }
 
+TEST(StepModel, HostOverheadIsPerStepPlusPerSequenceOfTheBusiestRank) {
+  auto m = CatalogModel("llama-3.1-8b");
+  hardware::SystemSpec sys = IdealSystem();
+  Mapping map;
+  map.tp = 1;
+  StepModel bare = Make(m, sys, "bf16", map);
+  // TensorRT-LLM: 400 us per step plus 20 us per running sequence.
+  sys.calibration.step_overhead[static_cast<int>(hardware::Backend::kTrtllm)] = 400e-6;
+  sys.calibration.seq_overhead[static_cast<int>(hardware::Backend::kTrtllm)] = 20e-6;
+  StepModel host = Make(m, sys, "bf16", map);
+  BatchShape b = bare.NewBatch();
+  b.AddDecode(60, 1000);
+  b.AddPrefill(4, 512, 0);
+  // 64 sequences in the step: 400 + 64 x 20 = 1,680 us on top of the GPU time.
+  EXPECT_NEAR(host.Evaluate(b).latency - bare.Evaluate(b).latency, 1680e-6, 1e-9);
+  EXPECT_NEAR(host.StepOverhead(b), 1680e-6, 1e-12);
+}
+
 TEST(StepModel, SlidingWindowCapsAttentionWork) {
   auto m = CatalogModel("gpt-oss-120b");
   StepModel step = Make(m, IdealSystem(), "bf16", Mapping{});
@@ -162,8 +180,8 @@ TEST(Sharding, ExpertParallelismDividesExpertMemory) {
   double ep8 = WeightBytesPerGpu(m, p, Mapping{1, 1, 8, 1, 8}, 0).experts;
   double routed = 58 * 256 * 44040192.0;
   double rest = 58 * (44040192.0 + 2 * 7168.0 * 256);  // shared expert (fp8) + bf16 router
-  EXPECT_NEAR(ep1, routed / 8 + rest, 1);  // moe_tp 8 slices every expert
-  EXPECT_NEAR(ep8, routed / 8 + rest, 1);  // ep 8 holds 32 whole experts per GPU
+  EXPECT_NEAR(ep1, routed / 8 + rest, 1);              // moe_tp 8 slices every expert
+  EXPECT_NEAR(ep8, routed / 8 + rest, 1);              // ep 8 holds 32 whole experts per GPU
   double ep64 = WeightBytesPerGpu(m, p, Mapping{1, 1, 64, 1, 64}, 0).experts;
   EXPECT_NEAR(ep64, routed / 64 + rest, 1);
 }
@@ -211,9 +229,7 @@ TEST(Pipeline, ChunkedPipelineCutsLongPromptLatency) {
   auto m = CatalogModel("deepseek-r1");
   auto sys = CatalogSystem("gb200");
   auto p = Preset("fp4");
-  auto make = [&](int pp) {
-    return Make(m, sys, "fp4", Mapping{1, pp, 8, 1, 8});
-  };
+  auto make = [&](int pp) { return Make(m, sys, "fp4", Mapping{1, pp, 8, 1, 8}); };
   (void)p;
   StepModel pp1 = make(1), pp8 = make(8);
   auto a = PipelinedPrefill(pp1, 1, 65536, 0);

@@ -21,7 +21,8 @@ KvCost MakeKvCost(const model::ModelSpec& m, const perf::Precision& p, const per
     double w = m.sliding_window;
     k.cap = w;
     k.full = (perf::KvBytesPerSequencePerGpu(m, p, map, 2 * w) -
-              perf::KvBytesPerSequencePerGpu(m, p, map, w)) / w;
+              perf::KvBytesPerSequencePerGpu(m, p, map, w)) /
+             w;
     k.capped = std::max(0.0, per_token - k.full);
   } else {
     k.full = per_token;
@@ -88,10 +89,11 @@ Result<std::vector<Pool>> BuildPools(const model::ModelSpec& model,
     }
     auto fit = parallel::FitMemory(model, system, precision, map, step_tokens, step_seqs);
     if (!fit.weights_fit || fit.kv_budget <= 0) {
-      return Fail("{} does not fit in memory: weights {:.1f} GiB + activations {:.1f} GiB + "
-                  "reserve {:.1f} GiB per GPU exceed the {:.1f} GiB of {}",
-                  label, fit.weights / 1073741824.0, fit.activations / 1073741824.0,
-                  fit.reserved / 1073741824.0, fit.hbm / 1073741824.0, system.gpu.name);
+      return Fail(
+          "{} does not fit in memory: weights {:.1f} GiB + activations {:.1f} GiB + "
+          "reserve {:.1f} GiB per GPU exceed the {:.1f} GiB of {}",
+          label, fit.weights / 1073741824.0, fit.activations / 1073741824.0,
+          fit.reserved / 1073741824.0, fit.hbm / 1073741824.0, system.gpu.name);
     }
     InstanceConfig& c = p.config;
     c.role = role;
@@ -102,6 +104,8 @@ Result<std::vector<Pool>> BuildPools(const model::ModelSpec& model,
     c.kv = MakeKvCost(model, precision, map);
     // TensorRT-LLM's default capacity scheduler guarantees no eviction.
     c.reserve_full = backend == hardware::Backend::kTrtllm;
+    // SGLang runs a waiting prompt's prefill before the next decode step.
+    c.prefill_first = role == Role::kColocated && backend == hardware::Backend::kSglang;
     c.gpus = map.gpus();
     pools.push_back(std::move(p));
   }

@@ -125,7 +125,9 @@ void BatchingInstance::Admit(double /*now*/) {
 double BatchingInstance::StartStep(double now) {
   if (in_step_) return 0;
   Admit(now);
+  step_decodes_ = !(config_.prefill_first && !prefilling_.empty());
   perf::BatchShape b = decode_;
+  if (!step_decodes_) b = config_.model->NewBatch();
   step_chunks_.clear();
   // Every attention-DP rank schedules its own prompt budget.
   int64_t budget = config_.chunk > 0 ? config_.chunk * config_.model->mapping().dp
@@ -150,8 +152,9 @@ double BatchingInstance::StartStep(double now) {
 
 void BatchingInstance::FinishStep(double /*now*/, StepOutcome& out) {
   in_step_ = false;
-  // Every decoding sequence produced one token.
-  if (decoding_ > 0) {
+  // Every decoding sequence produced one token (unless the step was prompts
+  // only).
+  if (step_decodes_ && decoding_ > 0) {
     out.decoded = decoding_;
     ++step_;
     decode_.decode_kv += static_cast<double>(decoding_);
@@ -212,11 +215,11 @@ BatchingInstance::Run BatchingInstance::FastForward(double budget) {
   auto total = [&](double j) { return j * t0 + slope * j * (j - 1) / 2; };
   // Largest j with total(j) < budget: solve the quadratic, then settle the
   // rounding by stepping.
-  double j = slope > 0 ? std::floor((-(t0 - slope / 2) +
-                                     std::sqrt((t0 - slope / 2) * (t0 - slope / 2) +
-                                               2 * slope * budget)) /
-                                    slope)
-                       : std::floor(budget / t0);
+  double j =
+      slope > 0 ? std::floor((-(t0 - slope / 2) +
+                              std::sqrt((t0 - slope / 2) * (t0 - slope / 2) + 2 * slope * budget)) /
+                             slope)
+                : std::floor(budget / t0);
   j = std::min<double>(j, static_cast<double>(limit));
   while (j > 0 && total(j) >= budget) --j;
   if (j < 2) return run;
@@ -284,9 +287,9 @@ PrefillInstance::Started PrefillInstance::StartBatch(double now) {
   } else {
     // Chunked pipeline; prompts of one batch move together at the longest
     // one's length.
-    auto t = perf::PipelinedPrefill(model, static_cast<double>(batch.size()),
-                                    static_cast<double>(longest),
-                                    static_cast<double>(config_.chunk));
+    auto t =
+        perf::PipelinedPrefill(model, static_cast<double>(batch.size()),
+                               static_cast<double>(longest), static_cast<double>(config_.chunk));
     st.latency = t.latency;
     st.occupancy = t.busy;
   }

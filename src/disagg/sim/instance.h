@@ -84,6 +84,14 @@ struct InstanceConfig {
   // watermark of the capacity, and the newest sequences are preempted
   // (recomputed later) when decoding outgrows the cache (vLLM, SGLang).
   bool reserve_full = false;
+  // Step composition. Mixed (false): every step decodes all running
+  // sequences and carries up to `chunk` prompt tokens beside them (vLLM's
+  // and TensorRT-LLM's in-flight batching). Prefill first (true): while any
+  // admitted prompt is unfinished, a step is prompt chunks only and decoding
+  // waits (SGLang's default scheduler, which runs a new prefill batch
+  // whenever one can be formed and mixes chunks with decoding only under
+  // --enable-mixed-chunk).
+  bool prefill_first = false;
   int gpus = 1;
 };
 
@@ -122,7 +130,9 @@ class BatchingInstance {
   int64_t queued() const { return static_cast<int64_t>(waiting_.size()); }
   int64_t running() const { return decoding_ + static_cast<int64_t>(prefilling_.size()); }
   double kv_used() const;
-  double kv_fraction() const { return config_.kv_capacity > 0 ? kv_used() / config_.kv_capacity : 1; }
+  double kv_fraction() const {
+    return config_.kv_capacity > 0 ? kv_used() / config_.kv_capacity : 1;
+  }
   double busy_time() const { return busy_time_; }
   const InstanceConfig& config() const { return config_; }
   // A new cap on running sequences (the planner's TTL-sized batch); running
@@ -160,11 +170,11 @@ class BatchingInstance {
   std::vector<Seq> seqs_;
   std::vector<int64_t> free_;
   std::deque<Seq> waiting_;
-  std::deque<int64_t> prefilling_;  // admitted, prompt not finished (FCFS)
+  std::deque<int64_t> prefilling_;    // admitted, prompt not finished (FCFS)
   std::vector<int64_t> admit_order_;  // decoding seqs by admission (preemption victims last)
-  std::vector<uint8_t> live_;          // seqs_[i] is decoding
+  std::vector<uint8_t> live_;         // seqs_[i] is decoding
   MinHeap finish_heap_;
-  MinHeap cap_heap_;  // when each decoding sequence's context reaches the cap
+  MinHeap cap_heap_;         // when each decoding sequence's context reaches the cap
   perf::BatchShape decode_;  // running sums over decoding sequences
   int64_t decoding_ = 0;
   int64_t below_cap_ = 0;
@@ -174,6 +184,7 @@ class BatchingInstance {
   int64_t outstanding_ = 0;
   // The step in flight.
   bool in_step_ = false;
+  bool step_decodes_ = false;  // the step in flight advances the decoding sequences
   double step_start_ = 0;
   struct ChunkWork {
     int64_t index;

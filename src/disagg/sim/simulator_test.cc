@@ -134,6 +134,50 @@ TEST(SimulatorSteadyState, DisaggregatedTtlAtTheRateMatchedLoad) {
   EXPECT_NEAR(r->tokens_per_s_per_gpu / (0.95 * counts.tokens_per_s_per_gpu), 1.0, 0.05);
 }
 
+// SGLang's scheduler runs a waiting prompt's prefill as a step of its own
+// before the next decode step, so every prefill stalls the decoding batch.
+// With arrivals at rate r, each prompt's prefill (Tp) takes r x Tp of the
+// time and decoding the rest: TTL = Td(B) + B x Tp / OSL with B = r x OSL x
+// TTL in decode (Little), the analytic prefill-first model with one prompt
+// per prefill step. Mixed batching (vLLM) carries the prompt beside the
+// decodes, reading the weights once for both: never slower.
+TEST(SimulatorSteadyState, PrefillFirstStallsDecodingByThePrefillShare) {
+  SimConfig c = Base("llama-3.1-70b", "h200_sxm");
+  const double isl = 2048, osl = 256;
+  perf::Mapping m{8, 1, 1, 1, 1};
+  c.backend = hardware::Backend::kSglang;
+  // The same host overheads for both backends, so only scheduling differs.
+  c.system.calibration.step_overhead = {1e-3, 1e-3, 1e-3};
+  c.system.calibration.seq_overhead = {0, 0, 0};
+  // One prompt per prefill step: the chunk is the prompt.
+  c.deployment.colocated = PoolSpec{m, 1, 512, static_cast<int64_t>(isl)};
+  auto step = Step(c, m);
+  const double tp = serving::EvaluatePrefill(step, 1, {isl, osl}).timing.busy;
+  OpenLoopOptions o;
+  o.process = ArrivalProcess::kUniform;
+  o.rate = 0.3 / tp;  // prefill takes 30% of the GPU time
+  o.duration = 200;
+  auto source = OpenLoop(o, FixedLengths(isl, osl));
+  c.source = source.get();
+  c.warmup = 50;
+  auto r = Simulate(c);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  const double batch = o.rate * (osl - 1) * r->ttl.mean;
+  auto a = serving::EvaluatePrefillFirst(step, {isl, osl - 1}, batch, 1);
+  EXPECT_NEAR(r->ttl.mean / a.ttl, 1.0, 0.05);
+  // The stalls are a real share: 30% of the time, so TTL is 1/0.7 of the
+  // decode step.
+  auto d = serving::EvaluateDecode(step, batch, {isl, osl - 1});
+  EXPECT_NEAR(r->ttl.mean / d.ttl, 1 / 0.7, 0.07);
+
+  c.backend = hardware::Backend::kVllm;
+  auto source2 = OpenLoop(o, FixedLengths(isl, osl));
+  c.source = source2.get();
+  auto mixed = Simulate(c);
+  ASSERT_TRUE(mixed.has_value()) << mixed.error().message;
+  EXPECT_LE(mixed->ttl.mean, 1.001 * r->ttl.mean);
+}
+
 TEST(SimulatorSteadyState, LightLoadFtlIsThePrefillTime) {
   SimConfig c = Base("llama-3.1-8b", "h100_sxm");
   const double isl = 3000, osl = 100;

@@ -40,6 +40,7 @@ inline hardware::SystemSpec IdealSystem() {
   c.moe_imbalance = 1;
   c.kernel_overhead = 0;
   c.step_overhead = {0, 0, 0};
+  c.seq_overhead = {0, 0, 0};
   c.kv_cache_fraction = 1;
   c.runtime_reserved = 0;
   c.activation_bytes_per_token_hidden = 0;
