@@ -34,6 +34,10 @@ namespace disagg::calib {
 // 143%, 44.4%, 41.2%, 44.9%; with unbounded overheads R = 4, 6, 8, 11, 16
 // and unbounded gave 40.0%, 37.0%, 36.8%, 38.4%, 41.2%, 51.6%, and a replay
 // that stays in lockstep after the burst 47.3%. TPOT moved under a point.
+// For comparison, the public InferenceMAX sweeps (ISL/OSL 1k/1k, 1k/8k,
+// 8k/1k at concurrency 4-64, the pattern of many of the file's rows) run
+// benchmark_serving.py with --num-prompts 10 x concurrency (its benchmark
+// scripts); the file does not name its harnesses.
 inline constexpr int kBenchmarkRequests = 8;
 
 struct PredictOptions {

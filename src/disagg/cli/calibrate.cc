@@ -3,10 +3,10 @@
 // Mode --kernels FILE: the per-op parameters, fitted to the KERNEL-* rows of a
 // measurement file (calib/kernel_fit.h), for every system with rows or the one
 // named by --system; -o writes that system's JSON with the fitted calibration
-// block. The end-to-end mode (--csv silicon_calibration.csv: step overheads and
-// memory parameters from serving benchmarks) is a second mode of this command:
-// it gets its own flag and Run function next to RunKernels, and the checks in
-// RunCalibrate choose between them.
+// block. The end-to-end mode (--csv silicon_calibration.csv: the backends'
+// host overheads and the in-graph parameters from serving benchmarks) is a second mode of this
+// command: it gets its own flag and Run function next to RunKernels, and the checks in RunCalibrate
+// choose between them.
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -263,8 +263,9 @@ void AddCalibrateCommand(CLI::App& app) {
                   "write the system's JSON with the fitted calibration block here");
   cmd->add_option("--starts", flags->starts, "optimiser starts per stage")->capture_default_str();
   cmd->add_option("--csv", flags->csv,
-                  "serving benchmarks (silicon_calibration.csv format): fit step overheads and "
-                  "the decode-side efficiencies end to end by simulating every benchmark");
+                  "serving benchmarks (silicon_calibration.csv format): fit the backends' step, "
+                  "per-sequence and request overheads and the in-graph parameters end to end by "
+                  "simulating every benchmark");
   cmd->add_option("--backend", flags->backend, "only rows of this backend (with --csv)");
   cmd->add_option("--folds", flags->folds, "k-fold cross-validation by run (with --csv; 0: off)")
       ->capture_default_str();
