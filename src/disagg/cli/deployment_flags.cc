@@ -101,6 +101,11 @@ sim::Deployment DeploymentFromFrontier(const Json& doc, const std::string& path,
       d.colocated.max_batch = static_cast<int>(std::ceil(p.at("batch").get<double>()));
       d.colocated.chunk = static_cast<int64_t>(p.value("chunk", 0.0));
       d.colocated.instances = 1;
+      // Simulate the point with the step composition the search costed it
+      // with: a piggyback point mixes, a prefill-first point prefills first.
+      const std::string policy = p.value("policy", "");
+      if (policy == "piggyback") d.colocated.prefill_first = 0;
+      if (policy == "prefill-first") d.colocated.prefill_first = 1;
     }
   } catch (const Json::exception& e) {
     DieF("--from-frontier {}: point {} is missing a field ({})", where, index, e.what());

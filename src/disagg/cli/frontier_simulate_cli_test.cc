@@ -14,8 +14,8 @@ using testing::RunResult;
 
 // A small, fast frontier: Llama-3.1-8B on H100.
 std::vector<std::string> SmallFrontier() {
-  return {"frontier", "--model", "llama-3.1-8b", "--system", "h100_sxm", "--isl", "1024",
-          "--osl", "128", "--max-instance-gpus", "8"};
+  return {"frontier", "--model", "llama-3.1-8b",        "--system", "h100_sxm", "--isl", "1024",
+          "--osl",    "128",     "--max-instance-gpus", "8"};
 }
 
 RunResult RunWith(CliTest& t, std::vector<std::string> args,
@@ -28,18 +28,18 @@ TEST_F(CliTest, FrontierJsonShape) {
   RunResult r = RunWith(*this, SmallFrontier(), {"--json", "--ttl-max", "20ms"});
   ASSERT_EQ(r.status, 0) << r;
   Json j = Json::parse(r.out);
-  for (const char* key : {"points_evaluated", "points_feasible", "infeasible_by_reason",
-                          "elapsed_s"}) {
+  for (const char* key :
+       {"points_evaluated", "points_feasible", "infeasible_by_reason", "elapsed_s"}) {
     EXPECT_TRUE(j["summary"].contains(key)) << key;
   }
   ASSERT_FALSE(j["colocated"].empty());
   ASSERT_FALSE(j["disaggregated"].empty());
   double last = 0;
   for (const auto& p : j["disaggregated"]) {
-    for (const char* key : {"tokens_per_s_per_user", "tokens_per_s_per_gpu", "ftl_s", "ttl_s",
-                            "gpus", "prefill", "decode", "prefill_instances", "decode_instances",
-                            "ctx_gen_ratio", "kv_egress_bytes_per_s_per_gpu",
-                            "kv_ingress_bytes_per_s_per_gpu"}) {
+    for (const char* key :
+         {"tokens_per_s_per_user", "tokens_per_s_per_gpu", "ftl_s", "ttl_s", "gpus", "prefill",
+          "decode", "prefill_instances", "decode_instances", "ctx_gen_ratio",
+          "kv_egress_bytes_per_s_per_gpu", "kv_ingress_bytes_per_s_per_gpu"}) {
       EXPECT_TRUE(p.contains(key)) << key;
     }
     for (const char* key : {"tp", "pp", "ep", "dp_attn", "batch"}) {
@@ -79,8 +79,9 @@ TEST_F(CliTest, FrontierWritesPlotAndCsv) {
 }
 
 TEST_F(CliTest, FrontierBadInput) {
-  ExpectUsageError(RunWith(*this, {"frontier", "--model", "llama-3.1-8b", "--system",
-                                   "h100_sxm", "--isl", "0", "--osl", "10"},
+  ExpectUsageError(RunWith(*this,
+                           {"frontier", "--model", "llama-3.1-8b", "--system", "h100_sxm", "--isl",
+                            "0", "--osl", "10"},
                            {}),
                    {"--isl"});
   ExpectUsageError(RunWith(*this, SmallFrontier(), {"--ftl-max", "1ms"}),
@@ -126,17 +127,29 @@ TEST_F(CliTest, SimulateFromFrontierPoint) {
   Json j = Json::parse(r.out);
   EXPECT_EQ(j["model"], "llama-3.1-8b");
   EXPECT_EQ(j["requests_completed"].get<int>(), 200);
-  ExpectUsageError(Run({"simulate", "--from-frontier", path, "--point", "9999", "--concurrency",
-                        "4"}),
-                   {"--point 9999"});
+  // A co-located point is simulated with the step composition it was costed
+  // with.
+  Json points = Json::parse(f.out)["colocated"];
+  ASSERT_FALSE(points.empty());
+  for (int i : {0, static_cast<int>(points.size()) - 1}) {
+    RunResult c =
+        Run({"simulate", "--from-frontier", path, "--frontier-mode", "colocated", "--point",
+             std::to_string(i), "--concurrency", "8", "--requests", "50", "--json"});
+    ASSERT_EQ(c.status, 0) << c;
+    const std::string want = points[i]["policy"] == "prefill-first" ? ", prefill first" : ", mixed";
+    EXPECT_NE(Json::parse(c.out)["deployment"].get<std::string>().find(want), std::string::npos)
+        << points[i].dump();
+  }
+  ExpectUsageError(
+      Run({"simulate", "--from-frontier", path, "--point", "9999", "--concurrency", "4"}),
+      {"--point 9999"});
 }
 
 TEST_F(CliTest, SimulateWritesRequestsAndTimeline) {
   std::string rows = (dir_ / "rows.csv").string(), tl = (dir_ / "tl.csv").string();
   RunResult r = RunWith(*this, SimBase(),
-                        {"--mode", "colocated", "--tp", "1", "--rate", "5", "--isl", "500",
-                         "--osl", "50", "--requests", "100", "--requests-out", rows,
-                         "--timeline-out", tl});
+                        {"--mode", "colocated", "--tp", "1", "--rate", "5", "--isl", "500", "--osl",
+                         "50", "--requests", "100", "--requests-out", rows, "--timeline-out", tl});
   ASSERT_EQ(r.status, 0) << r;
   std::ifstream a(rows), b(tl);
   std::string line;
@@ -147,18 +160,51 @@ TEST_F(CliTest, SimulateWritesRequestsAndTimeline) {
   EXPECT_EQ(line.rfind("time_s,arrivals,completed", 0), 0u);
 }
 
-TEST_F(CliTest, SimulateBadDeployments) {
+// Co-located step composition: SGLang prefills first by default, --schedule
+// overrides it, and the deployment line says which ran. Prefill-first stalls
+// the decodes for every prompt, so its time per output token is the larger.
+TEST_F(CliTest, SimulateSchedule) {
+  auto run = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = SimBase();
+    for (const char* a : {"--mode", "colocated", "--tp", "1", "--backend", "sglang", "--rate", "4",
+                          "--isl", "2000", "--osl", "200", "--requests", "300", "--json"}) {
+      args.push_back(a);
+    }
+    args.insert(args.end(), extra.begin(), extra.end());
+    RunResult r = RunArgs(args);
+    EXPECT_EQ(r.status, 0) << r;
+    return r.status == 0 ? Json::parse(r.out) : Json::object();
+  };
+  Json dflt = run({}), mixed = run({"--schedule", "mixed"}),
+       pf = run({"--schedule", "prefill-first"});
+  EXPECT_NE(dflt["deployment"].get<std::string>().find("co-located"), std::string::npos);
+  EXPECT_NE(mixed["deployment"].get<std::string>().find(", mixed"), std::string::npos);
+  EXPECT_NE(pf["deployment"].get<std::string>().find(", prefill first"), std::string::npos);
+  EXPECT_DOUBLE_EQ(dflt["ttl_s"]["mean"].get<double>(), pf["ttl_s"]["mean"].get<double>());
+  EXPECT_GT(pf["ttl_s"]["mean"].get<double>(), mixed["ttl_s"]["mean"].get<double>());
   ExpectUsageError(RunWith(*this, SimBase(),
-                           {"--mode", "disagg", "--prefill", "instances=1,tp=1,colour=2",
-                            "--decode", "instances=1,tp=1", "--rate", "1", "--isl", "10", "--osl",
-                            "10"}),
-                   {"--prefill", "unknown key 'colour'"});
-  ExpectUsageError(RunWith(*this,
-                           {"simulate", "--model", "llama-3.1-405b", "--system", "h100_sxm",
-                            "--mode", "colocated", "--tp", "2", "--rate", "1", "--isl", "10",
-                            "--osl", "10"},
-                           {}),
-                   {"does not fit", "weights"});
+                           {"--mode", "colocated", "--schedule", "sideways", "--rate", "1", "--isl",
+                            "10", "--osl", "10"}),
+                   {"--schedule", "sideways", "mixed or prefill-first"});
+  ExpectUsageError(
+      RunWith(*this, SimBase(),
+              {"--mode", "disagg", "--schedule", "mixed", "--prefill", "instances=1,tp=1",
+               "--decode", "instances=1,tp=1", "--rate", "1", "--isl", "10", "--osl", "10"}),
+      {"--schedule", "only with --mode colocated"});
+}
+
+TEST_F(CliTest, SimulateBadDeployments) {
+  ExpectUsageError(
+      RunWith(*this, SimBase(),
+              {"--mode", "disagg", "--prefill", "instances=1,tp=1,colour=2", "--decode",
+               "instances=1,tp=1", "--rate", "1", "--isl", "10", "--osl", "10"}),
+      {"--prefill", "unknown key 'colour'"});
+  ExpectUsageError(
+      RunWith(*this,
+              {"simulate", "--model", "llama-3.1-405b", "--system", "h100_sxm", "--mode",
+               "colocated", "--tp", "2", "--rate", "1", "--isl", "10", "--osl", "10"},
+              {}),
+      {"does not fit", "weights"});
   ExpectUsageError(RunWith(*this, SimBase(),
                            {"--mode", "sideways", "--rate", "1", "--isl", "10", "--osl", "10"}),
                    {"--mode"});
@@ -186,10 +232,10 @@ TEST_F(CliTest, SimulateLengthDistributions) {
               {"--mode", "colocated", "--rate", "2", "--lengths-from", trace, "--requests", "100",
                "--json"});
   ASSERT_EQ(r.status, 0) << r;
-  ExpectUsageError(RunWith(*this, SimBase(),
-                           {"--mode", "colocated", "--rate", "2", "--isl", "3000-100", "--osl",
-                            "10"}),
-                   {"--isl", "3000-100"});
+  ExpectUsageError(
+      RunWith(*this, SimBase(),
+              {"--mode", "colocated", "--rate", "2", "--isl", "3000-100", "--osl", "10"}),
+      {"--isl", "3000-100"});
   ExpectUsageError(RunWith(*this, SimBase(),
                            {"--mode", "colocated", "--rate", "2", "--isl", "0", "--osl", "10"}),
                    {"--isl", "at least 1"});
@@ -207,8 +253,8 @@ TEST_F(CliTest, SimulateBadTraces) {
   ExpectUsageError(sim(Write("empty.csv", header)), {"empty.csv", "no requests"});
   ExpectUsageError(sim(Write("neg.csv", header + "2023-11-16 18:15:46.0000000,-3,10\n")),
                    {"neg.csv", "2"});
-  std::string back = header + "2023-11-16 18:15:46.0000000,30,10\n" +
-                     "2023-11-16 18:15:45.0000000,30,10\n";
+  std::string back =
+      header + "2023-11-16 18:15:46.0000000,30,10\n" + "2023-11-16 18:15:45.0000000,30,10\n";
   ExpectUsageError(sim(Write("back.csv", back)), {"back.csv", "backwards", "3"});
   std::string bad = header + "2023-11-16 18:15:46.0000000,30,10\n" + "garbage line\n" +
                     "2023-11-16 18:15:47.0000000,30,10\n";

@@ -24,6 +24,7 @@ struct SimulateFlags {
   int instances = 1;
   int batch = 0;
   int64_t chunk = 8192;
+  std::string schedule;
   std::string prefill, decode;
   std::string from_frontier;
   int point = 0;
@@ -147,6 +148,9 @@ void RunSimulate(const SimulateFlags& f) {
   c.max_time = Duration(f.duration, "--duration", std::numeric_limits<double>::infinity());
 
   // Deployment.
+  if (!f.schedule.empty() && (f.mode != "colocated" || !f.from_frontier.empty())) {
+    DieF("--schedule {}: only with --mode colocated (a frontier point brings its own)", f.schedule);
+  }
   if (!f.from_frontier.empty()) {
     c.deployment = DeploymentFromFrontier(frontier, f.from_frontier, f.frontier_mode, f.point);
   } else if (f.mode == "colocated") {
@@ -157,6 +161,13 @@ void RunSimulate(const SimulateFlags& f) {
     if (f.chunk < 0) DieF("--chunk: must not be negative, got {}", f.chunk);
     c.deployment.colocated.max_batch = f.batch;
     c.deployment.colocated.chunk = f.chunk;
+    if (f.schedule == "mixed") {
+      c.deployment.colocated.prefill_first = 0;
+    } else if (f.schedule == "prefill-first") {
+      c.deployment.colocated.prefill_first = 1;
+    } else if (!f.schedule.empty()) {
+      DieF("--schedule: expected mixed or prefill-first, got '{}'", f.schedule);
+    }
   } else if (f.mode.empty() && f.planner.active()) {
     c.deployment.disaggregated = true;  // pools chosen by the frontier
   } else if (f.mode == "disagg") {
@@ -359,6 +370,9 @@ void AddSimulateCommand(CLI::App& app) {
   cmd->add_option("--batch", f->batch, "co-located: most running sequences (0: memory-bound)");
   cmd->add_option("--chunk", f->chunk, "co-located: prompt tokens per step (chunked prefill)")
       ->capture_default_str();
+  cmd->add_option("--schedule", f->schedule,
+                  "co-located steps: mixed (prompt chunks beside decodes) or prefill-first "
+                  "(default: the backend's, prefill-first for sglang)");
   cmd->add_option("--prefill", f->prefill, "disagg prefill pool: \"instances=2,tp=4,batch=2\"");
   cmd->add_option("--decode", f->decode, "disagg decode pool: \"instances=1,tp=8,batch=128\"");
   cmd->add_option("--from-frontier", f->from_frontier, "a `disagg frontier --json` file");

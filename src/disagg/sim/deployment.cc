@@ -47,7 +47,12 @@ std::string Deployment::Describe() const {
                        s.max_batch > 0 ? fmt::format(" batch {}", s.max_batch) : "",
                        s.chunk > 0 ? fmt::format(" chunk {}", s.chunk) : "");
   };
-  if (!disaggregated) return pool(colocated, "co-located");
+  if (!disaggregated) {
+    const char* schedule = colocated.prefill_first == 1   ? ", prefill first"
+                           : colocated.prefill_first == 0 ? ", mixed"
+                                                          : "";
+    return pool(colocated, "co-located") + schedule;
+  }
   return pool(prefill, "prefill") + " + " + pool(decode, "decode");
 }
 
@@ -104,8 +109,11 @@ Result<std::vector<Pool>> BuildPools(const model::ModelSpec& model,
     c.kv = MakeKvCost(model, precision, map);
     // TensorRT-LLM's default capacity scheduler guarantees no eviction.
     c.reserve_full = backend == hardware::Backend::kTrtllm;
-    // SGLang runs a waiting prompt's prefill before the next decode step.
-    c.prefill_first = role == Role::kColocated && backend == hardware::Backend::kSglang;
+    // SGLang runs a waiting prompt's prefill before the next decode step
+    // (unless told to mix, as with its --enable-mixed-chunk).
+    c.prefill_first =
+        role == Role::kColocated &&
+        (spec.prefill_first >= 0 ? spec.prefill_first == 1 : backend == hardware::Backend::kSglang);
     c.gpus = map.gpus();
     pools.push_back(std::move(p));
   }

@@ -27,8 +27,14 @@ namespace disagg::sim {
 struct PoolSpec {
   perf::Mapping mapping;
   int instances = 0;
-  int max_batch = 0;  // running sequences (co-located, decode) or prompts per step (prefill); 0: memory-bound
-  int64_t chunk = 0;  // co-located: prompt tokens per step (per attention-DP rank); prefill: CPP chunk; 0: none
+  int max_batch =
+      0;  // running sequences (co-located, decode) or prompts per step (prefill); 0: memory-bound
+  int64_t chunk =
+      0;  // co-located: prompt tokens per step (per attention-DP rank); prefill: CPP chunk; 0: none
+  // Co-located step composition (InstanceConfig::prefill_first): -1 the
+  // backend's default (SGLang prefill first, the others mixed), 0 mixed, 1
+  // prefill first.
+  int prefill_first = -1;
 };
 
 struct Deployment {
