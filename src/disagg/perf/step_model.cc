@@ -196,7 +196,7 @@ void StepModel::AttentionLinear(const BatchShape& b, StepBreakdown& c) const {
   c.attention += DecodeAttentionTime(d, flops, state_bytes);
 }
 
-void StepModel::Moe(const BatchShape& b, StepBreakdown& c) const {
+void StepModel::Moe(const BatchShape& b, double batch_tokens, StepBreakdown& c) const {
   const auto& m = model_;
   const Device& d = device_;
   const Mapping& map = mapping_;
@@ -207,9 +207,10 @@ void StepModel::Moe(const BatchShape& b, StepBreakdown& c) const {
 
   c.gemm += GemmTime(d, t, m.num_experts, h, DType::kBf16, DType::kBf16);
 
-  // Under attention DP every rank brings its own tokens to the expert group;
-  // otherwise the group's GPUs all see the same tokens.
-  const double group_tokens = t * map.dp;
+  // Under attention DP every rank brings its own tokens to the expert group
+  // (the whole batch's; with fewer sequences than ranks some ranks bring
+  // none); otherwise the group's GPUs all see the same tokens.
+  const double group_tokens = map.dp > 1 ? std::min(t * map.dp, batch_tokens) : t;
   const double assignments = group_tokens * m.experts_per_token;
   const double local_experts = static_cast<double>(m.num_experts) / map.moe_ep;
   const double mean_rank = assignments / map.moe_ep;
@@ -249,7 +250,7 @@ void StepModel::Moe(const BatchShape& b, StepBreakdown& c) const {
   }
 }
 
-StepBreakdown StepModel::LayerCost(int kind, const BatchShape& b) const {
+StepBreakdown StepModel::LayerCost(int kind, const BatchShape& b, double group_tokens) const {
   StepBreakdown c;
   const double t = b.tokens();
   if (t <= 0) return c;
@@ -275,7 +276,7 @@ StepBreakdown StepModel::LayerCost(int kind, const BatchShape& b) const {
     c.gemm += GemmTime(d, t, h, inter, q.weight, q.compute);
     c.comm += GroupAllReduceTime(d, t * h * comm_bytes_, mapping_.tp);
   } else {
-    Moe(b, c);
+    Moe(b, group_tokens, c);
   }
   return c;
 }
@@ -296,7 +297,7 @@ double StepModel::SendTime(const BatchShape& batch, int boundary) const {
 void StepModel::StageTimes(const BatchShape& batch, std::span<double> out) const {
   BatchShape r = RankBatch(batch);
   std::array<double, kMaxLayerKinds> per_kind{};
-  for (int k = 0; k < num_kinds_; ++k) per_kind[k] = LayerCost(k, r).total();
+  for (int k = 0; k < num_kinds_; ++k) per_kind[k] = LayerCost(k, r, batch.tokens()).total();
   const double lm = LmHeadTime(r);
   for (int s = 0; s < mapping_.pp; ++s) {
     double t = 0;
@@ -318,7 +319,7 @@ StepCost StepModel::Evaluate(const BatchShape& batch) const {
   if (r.tokens() <= 0) return cost;
   std::array<double, kMaxLayerKinds> per_kind{};
   for (int k = 0; k < num_kinds_; ++k) {
-    StepBreakdown layer = LayerCost(k, r);
+    StepBreakdown layer = LayerCost(k, r, batch.tokens());
     per_kind[k] = layer.total();
     cost.breakdown += layer.Scaled(kind_count_[k]);
   }

@@ -91,12 +91,14 @@ class StepModel {
 
  private:
   StepModel() = default;
-  // One layer of kind `kind` for the per-rank batch `b`.
-  StepBreakdown LayerCost(int kind, const BatchShape& b) const;
+  // One layer of kind `kind` for the per-rank batch `b`; `group_tokens`: the
+  // tokens of the whole batch over every attention-DP rank (the expert
+  // group's load).
+  StepBreakdown LayerCost(int kind, const BatchShape& b, double group_tokens) const;
   void AttentionGqa(const BatchShape& b, bool capped, StepBreakdown& c) const;
   void AttentionMla(const BatchShape& b, bool capped, StepBreakdown& c) const;
   void AttentionLinear(const BatchShape& b, StepBreakdown& c) const;
-  void Moe(const BatchShape& b, StepBreakdown& c) const;
+  void Moe(const BatchShape& b, double group_tokens, StepBreakdown& c) const;
   double LmHeadTime(const BatchShape& b) const;
   BatchShape RankBatch(const BatchShape& batch) const { return batch.RankShare(mapping_.dp); }
 

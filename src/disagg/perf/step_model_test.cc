@@ -140,6 +140,31 @@ TEST(StepModel, HostOverheadIsPerStepPlusPerSequenceOfTheBusiestRank) {
   EXPECT_NEAR(host.StepOverhead(b), 1680e-6, 1e-12);
 }
 
+// Under attention DP the expert group processes the tokens the ranks actually
+// hold: one 8,192-token prompt on 8 ranks is one rank's worth of expert work,
+// eight prompts (one per rank) eight times as much. Both batches have the same
+// busiest rank, so only the expert layers tell them apart.
+TEST(StepModel, AttentionDpExpertLoadIsTheWholeBatchNotRanksTimesTheBusiest) {
+  auto m = CatalogModel("deepseek-v3");
+  Mapping map;
+  map.tp = 1;
+  map.dp = 8;
+  map.moe_ep = 8;
+  StepModel step = Make(m, CatalogSystem("b200_sxm"), "fp8", map);
+  BatchShape one = step.NewBatch(), eight = step.NewBatch();
+  one.AddPrefill(1, 8192, 0);
+  eight.AddPrefill(8, 8192, 0);
+  const double moe1 = step.Evaluate(one).breakdown.moe;
+  const double moe8 = step.Evaluate(eight).breakdown.moe;
+  // 8,192 x 8 routed rows over 32 local experts per GPU (256 rows each) are
+  // compute-bound; 8x the rows is 8x the time up to the per-kernel overhead.
+  EXPECT_GT(moe8, 6.0 * moe1);
+  EXPECT_LT(moe8, 8.0 * moe1);
+  // The attention of the busiest rank is the same.
+  EXPECT_DOUBLE_EQ(step.Evaluate(one).breakdown.attention,
+                   step.Evaluate(eight).breakdown.attention);
+}
+
 TEST(StepModel, SlidingWindowCapsAttentionWork) {
   auto m = CatalogModel("gpt-oss-120b");
   StepModel step = Make(m, IdealSystem(), "bf16", Mapping{});
