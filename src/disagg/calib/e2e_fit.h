@@ -6,11 +6,13 @@
 // model cannot reproduce do not steer the fit) with NLopt LN_BOBYQA inside
 // the legal bounds of the parameters, from the systems' current values. One
 // parameter vector is shared by every system in the fit (each backend's
-// step, per-sequence and request overheads are separate parameters), so fitting one system gives
-// that system's values and fitting several pools them (as leave-one-GPU-out needs). Deterministic:
-// rows are subsampled by a fixed rule, simulations are deterministic, and the optimiser's path is
-// too. CrossValidate splits rows into k folds by benchmark run (rows of one run never straddle
-// train and test), fits on k-1 folds and predicts the held- out fold, for every fold.
+// step, per-sequence and request overheads are separate parameters), so
+// fitting one system gives that system's values and fitting several pools
+// them (as leave-one-GPU-out needs). Deterministic: rows are subsampled by a
+// fixed rule, simulations are deterministic, and the optimiser's path is too.
+// CrossValidate splits rows into k folds by benchmark run (rows of one run
+// never straddle train and test), fits on k-1 folds and predicts the held-
+// out fold, for every fold.
 #ifndef DISAGG_CALIB_E2E_FIT_H_
 #define DISAGG_CALIB_E2E_FIT_H_
 
@@ -40,9 +42,9 @@ double RequestOverheadMaxUs(hardware::Backend backend);
 
 struct E2eFitOptions {
   // Calibration keys (CalibrationParams() names) fitted besides the step,
-  // per-sequence and request overheads of every backend that has rows; keys the rows cannot
-  // inform (a dtype no row computes in, MoE imbalance without MoE rows, KV
-  // transfer overhead without disaggregated rows) are left out.
+  // per-sequence and request overheads of every backend that has rows; keys
+  // the rows cannot inform (a dtype no row computes in, MoE imbalance without
+  // MoE rows, KV transfer overhead without disaggregated rows) are left out.
   // The parameters single-kernel benchmarks cannot identify; the per-op
   // efficiencies stay as the kernel fit set them.
   std::vector<std::string> keys = {"kernel_overhead_us", "moe_imbalance", "moe_routing_spread",

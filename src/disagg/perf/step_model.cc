@@ -337,7 +337,7 @@ StepCost StepModel::Evaluate(const BatchShape& batch) const {
     slowest = std::max(slowest, t + send);
   }
   cost.breakdown.comm += sends;
-  const double overhead = step_overhead_ + seq_overhead_ * r.seqs();
+  const double overhead = RankOverhead(r);
   cost.breakdown.other += overhead;
   cost.latency = cost.breakdown.total();
   cost.period = mapping_.pp == 1 ? cost.latency : slowest + overhead;

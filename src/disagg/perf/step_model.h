@@ -70,9 +70,7 @@ class StepModel {
   // The framework's host-side time of one step of `batch`: a fixed part plus
   // a part per sequence of the busiest attention-DP rank (each rank has its
   // own scheduler).
-  double StepOverhead(const BatchShape& batch) const {
-    return step_overhead_ + seq_overhead_ * RankBatch(batch).seqs();
-  }
+  double StepOverhead(const BatchShape& batch) const { return RankOverhead(RankBatch(batch)); }
   // The serving framework's time from a request's arrival to its prompt
   // reaching the engine (calibrated per backend).
   double request_overhead() const { return request_overhead_; }
@@ -101,6 +99,9 @@ class StepModel {
   void Moe(const BatchShape& b, double group_tokens, StepBreakdown& c) const;
   double LmHeadTime(const BatchShape& b) const;
   BatchShape RankBatch(const BatchShape& batch) const { return batch.RankShare(mapping_.dp); }
+  double RankOverhead(const BatchShape& rank) const {
+    return step_overhead_ + seq_overhead_ * rank.seqs();
+  }
 
   model::ModelSpec model_;
   Precision precision_;

@@ -8,6 +8,7 @@
 
 #include "disagg/serving/phase.h"
 #include "disagg/sim/engine.h"
+#include "disagg/sim/random.h"
 
 namespace disagg::sim::internal {
 
@@ -372,9 +373,8 @@ Result<SimResult> Engine::Run() {
   // Workload.
   if (c_.concurrency > 0) {
     source_done_ = true;  // clients create requests as they go
-    std::uniform_real_distribution<double> start(0, c_.client_spread);
     for (int64_t k = 0; k < c_.concurrency; ++k) {
-      q_.Push(c_.client_spread > 0 ? start(rng_) : 0.0, kClientSend, k);
+      q_.Push(c_.client_spread > 0 ? Uniform01(rng_) * c_.client_spread : 0.0, kClientSend, k);
     }
   } else if (auto first = NextArrival(); !first) {
     return std::unexpected(first.error());
