@@ -55,6 +55,36 @@ struct Skip {
   std::string detail;
 };
 
+// Runs that decode speculatively although no column says so: the model has
+// no speculative decoding, so they are skipped with a reason rather than
+// predicted as plain decoding. Known from the public sweep definitions the
+// rows come from, which pin one container image per configuration: InferenceX
+// (formerly InferenceMAX), .github/configs/nvidia-master.yaml, keys
+// dsr1-fp4-b200-trt-mtp and dsr1-fp8-b200-trt-mtp run
+// nvcr.io/nvidia/tensorrt-llm/release:1.2.0rc6.post3 with
+// speculative_config {decoding_type: MTP, num_nextn_predict_layers: 3, or 1
+// with attention DP} (benchmarks/single_node/dsr1_fp*_b200_trt_mtp.sh), while
+// the plain keys dsr1-fp*-b200-trt run 1.2.0rc6.post2 (SemiAnalysisAI/
+// InferenceX, read 2026-11-23). The file's post3 rows agree: about 1.5x lower
+// TPOT than post2 at the same mapping and concurrency.
+struct SpeculativeImage {
+  hardware::Backend backend;
+  const char* version;
+  const char* model;  // catalog name
+  const char* what;
+};
+constexpr SpeculativeImage kSpeculativeImages[] = {
+    {hardware::Backend::kTrtllm, "1.2.0rc6.post3", "deepseek-r1",
+     "MTP speculative decoding (InferenceX dsr1-*-b200-trt-mtp configurations)"},
+};
+
+const SpeculativeImage* Speculative(const SiliconRow& r) {
+  for (const auto& s : kSpeculativeImages) {
+    if (s.backend == r.backend && r.backend_version == s.version && r.model == s.model) return &s;
+  }
+  return nullptr;
+}
+
 std::optional<double> Number(std::string_view s) {
   while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
   while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
@@ -187,6 +217,13 @@ Result<SiliconData> ReadSilicon(const std::string& path, const SiliconOptions& o
       fail("unknown backend", fmt::format("column backend: '{}'", r.backend_name));
     } else {
       r.backend = *backend;
+    }
+    if (!skip) {
+      if (const SpeculativeImage* spec = Speculative(r)) {
+        fail("speculative decoding (not modelled)",
+             fmt::format("backend {} {} with {}: {}", r.backend_name, r.backend_version,
+                         r.model_path, spec->what));
+      }
     }
     auto& sys = systems[r.system];
     if (!sys.has_value()) {

@@ -4,7 +4,9 @@
 //
 // Contract: ReadSilicon never crashes on a row: a row it cannot use is
 // skipped with a counted reason (unsupported model, unknown system or
-// backend, unparsable number, missing column value, impossible mapping) or,
+// backend, unparsable number, missing column value, impossible mapping,
+// speculative decoding: rows whose backend image is the one a public sweep
+// definition pins to its MTP configurations, see silicon.cc) or,
 // with `strict`, turns into an Error naming the file, line and column. A
 // missing file or a missing column in the header is always an Error.
 // Conventions of the format (see the file's README): empty cells mean 1 (or
