@@ -55,10 +55,9 @@ struct Skip {
   std::string detail;
 };
 
-// Runs that decode speculatively although no column says so: the model has
-// no speculative decoding, so they are skipped with a reason rather than
-// predicted as plain decoding. Known from the public sweep definitions the
-// rows come from, which pin one container image per configuration: InferenceX
+// Runs that decode speculatively although no column says so, known from the
+// public sweep definitions the rows come from, which pin one container image
+// per configuration: InferenceX
 // (formerly InferenceMAX), .github/configs/nvidia-master.yaml, keys
 // dsr1-fp4-b200-trt-mtp and dsr1-fp8-b200-trt-mtp run
 // nvcr.io/nvidia/tensorrt-llm/release:1.2.0rc6.post3 with
@@ -66,16 +65,18 @@ struct Skip {
 // with attention DP} (benchmarks/single_node/dsr1_fp*_b200_trt_mtp.sh), while
 // the plain keys dsr1-fp*-b200-trt run 1.2.0rc6.post2 (SemiAnalysisAI/
 // InferenceX, read 2026-11-23). The file's post3 rows agree: about 1.5x lower
-// TPOT than post2 at the same mapping and concurrency.
+// TPOT than post2 at the same mapping and concurrency. Such rows are replayed
+// with that speculation (depth as the scripts set it, the catalog's default
+// acceptance, perf::kMtpAcceptance).
 struct SpeculativeImage {
   hardware::Backend backend;
   const char* version;
   const char* model;  // catalog name
-  const char* what;
+  int depth;          // drafted tokens per step
+  int depth_with_attention_dp;
 };
 constexpr SpeculativeImage kSpeculativeImages[] = {
-    {hardware::Backend::kTrtllm, "1.2.0rc6.post3", "deepseek-r1",
-     "MTP speculative decoding (InferenceX dsr1-*-b200-trt-mtp configurations)"},
+    {hardware::Backend::kTrtllm, "1.2.0rc6.post3", "deepseek-r1", 3, 1},
 };
 
 const SpeculativeImage* Speculative(const SiliconRow& r) {
@@ -218,13 +219,6 @@ Result<SiliconData> ReadSilicon(const std::string& path, const SiliconOptions& o
     } else {
       r.backend = *backend;
     }
-    if (!skip) {
-      if (const SpeculativeImage* spec = Speculative(r)) {
-        fail("speculative decoding (not modelled)",
-             fmt::format("backend {} {} with {}: {}", r.backend_name, r.backend_version,
-                         r.model_path, spec->what));
-      }
-    }
     auto& sys = systems[r.system];
     if (!sys.has_value()) {
       auto loaded = hardware::LoadSystem(r.system);
@@ -281,6 +275,11 @@ Result<SiliconData> ReadSilicon(const std::string& path, const SiliconOptions& o
         r.agg.batch =
             static_cast<int>(std::ceil(static_cast<double>(r.concurrency) / r.agg.mapping.dp));
       }
+    }
+    if (const SpeculativeImage* spec = Speculative(r)) {
+      const bool dp = (r.disaggregated ? r.decode.mapping.dp : r.agg.mapping.dp) > 1;
+      r.speculation.depth = dp ? spec->depth_with_attention_dp : spec->depth;
+      r.speculation.acceptance = perf::kMtpAcceptance;
     }
     // Mappings against the model: the MoE columns mean nothing for dense
     // models; MoE groups that do not cover tp x dp follow the file's

@@ -4,9 +4,7 @@
 //
 // Contract: ReadSilicon never crashes on a row: a row it cannot use is
 // skipped with a counted reason (unsupported model, unknown system or
-// backend, unparsable number, missing column value, impossible mapping,
-// speculative decoding: rows whose backend image is the one a public sweep
-// definition pins to its MTP configurations, see silicon.cc) or,
+// backend, unparsable number, missing column value, impossible mapping) or,
 // with `strict`, turns into an Error naming the file, line and column. A
 // missing file or a missing column in the header is always an Error.
 // Conventions of the format (see the file's README): empty cells mean 1 (or
@@ -23,7 +21,10 @@
 // SiliconRow::dep_assumed). Quantised runs (fp8/fp4 weights) are read with
 // an fp8 KV cache on every backend: the bf16 cache of vLLM's and SGLang's
 // `auto` setting cannot hold what the measured TPOT and TTFT show being
-// served (see RowPrecision). Thread-safe to read.
+// served (see RowPrecision). Rows whose backend image a public sweep
+// definition pins to MTP speculative decoding carry that speculation
+// (SiliconRow::speculation; the table and its source are in silicon.cc).
+// Thread-safe to read.
 #ifndef DISAGG_CALIB_SILICON_H_
 #define DISAGG_CALIB_SILICON_H_
 
@@ -36,6 +37,7 @@
 #include "disagg/hardware/system_spec.h"
 #include "disagg/perf/mapping.h"
 #include "disagg/perf/precision.h"
+#include "disagg/perf/step_model.h"
 
 namespace disagg::calib {
 
@@ -73,6 +75,9 @@ struct SiliconRow {
   // kept out of fits and headline errors (their own group).
   bool dep_assumed = false;
   SiliconPool agg, prefill, decode;
+  // Speculative decoding the run used although no column records it (depth
+  // 0: none), from the image's published configuration.
+  perf::Speculation speculation;
   int64_t isl = 0, osl = 0;
   int64_t concurrency = 0;
   double ttft = 0;  // measured mean, s

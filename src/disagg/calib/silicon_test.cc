@@ -124,36 +124,38 @@ TEST_F(SiliconReader, UnrecordedDeploymentDetails) {
 }
 
 // Runs a public sweep definition pins to MTP speculative decoding by their
-// image (TensorRT-LLM 1.2.0rc6.post3 for DeepSeek-R1) are skipped with a
-// reason; the same model on the plain image, and another model on the MTP
-// image's version, are read.
-TEST_F(SiliconReader, SpeculativeDecodingRunsAreSkippedWithAReason) {
+// image (TensorRT-LLM 1.2.0rc6.post3 for DeepSeek-R1) carry that speculation:
+// depth 3, or 1 with attention DP (the sweep's scripts), the catalog's
+// acceptance; they form their own group, out of headline errors and fits. The
+// same model on the plain image, and another model on that version, do not.
+TEST_F(SiliconReader, SpeculativeDecodingRunsCarryTheirSpeculation) {
   const std::string r1 = "deepseek-ai/DeepSeek-R1";
-  auto row = [&](const std::string& id, const std::string& version, const std::string& model) {
+  // (id, version, model, tp, attention dp)
+  auto row = [&](const std::string& id, const std::string& version, const std::string& model,
+                 const std::string& tp, const std::string& dp) {
     return id + ",silicon_concurrency=4,trtllm," + version + "," + model +
-           ",b200_sxm,fp4,agg,1024,1024,nvfp4,nvfp4,4,8,1,1,8,1,,,,,,,,,,,,,,,195,3.6\n";
+           ",b200_sxm,fp4,agg,1024,1024,nvfp4,nvfp4,4," + tp + ",1," + dp +
+           ",1,8,,,,,,,,,,,,,,,195,3.6\n";
   };
   std::string text = kSiliconHeader;
-  text += row("mtp", "1.2.0rc6.post3", r1);                       // line 2
-  text += row("plain", "1.2.0rc6.post2", r1);                     // line 3
-  text += row("other", "1.2.0rc6.post3", "openai/gpt-oss-120b");  // line 4
+  text += row("mtp", "1.2.0rc6.post3", r1, "8", "1");
+  text += row("mtp-dep", "1.2.0rc6.post3", r1, "1", "8");
+  text += row("plain", "1.2.0rc6.post2", r1, "8", "1");
+  text += row("other", "1.2.0rc6.post3", "openai/gpt-oss-120b", "8", "1");
   auto data = ReadSilicon(Write(text));
   ASSERT_TRUE(data.has_value()) << data.error().message;
-  ASSERT_EQ(data->rows.size(), 2u);
-  EXPECT_EQ(data->rows[0].id, "plain");
-  EXPECT_EQ(data->rows[1].id, "other");
-  EXPECT_EQ(data->skipped.at("speculative decoding (not modelled)"), 1);
-  ASSERT_EQ(data->skipped_rows.size(), 1u);
-  EXPECT_EQ(data->skipped_rows[0].line, 2);
-  EXPECT_NE(data->skipped_rows[0].detail.find("1.2.0rc6.post3"), std::string::npos);
-  EXPECT_NE(data->skipped_rows[0].detail.find("MTP"), std::string::npos);
-  // Strict: an error naming the file, line and reason.
-  SiliconOptions o;
-  o.strict = true;
-  auto strict = ReadSilicon(path_, o);
-  ASSERT_FALSE(strict.has_value());
-  EXPECT_NE(strict.error().message.find(":2: speculative decoding"), std::string::npos)
-      << strict.error().message;
+  ASSERT_EQ(data->rows.size(), 4u)
+      << (data->skipped_rows.empty() ? "" : data->skipped_rows[0].detail);
+  const auto& mtp = data->rows[0];
+  EXPECT_EQ(mtp.speculation.depth, 3);
+  EXPECT_DOUBLE_EQ(mtp.speculation.acceptance, perf::kMtpAcceptance);
+  EXPECT_EQ(GroupValue(mtp, "mode"), "mtp-assumed");
+  EXPECT_FALSE(Headline(mtp));
+  EXPECT_EQ(data->rows[1].speculation.depth, 1);  // attention DP: MTP=1
+  for (int i : {2, 3}) {
+    EXPECT_EQ(data->rows[i].speculation.depth, 0) << data->rows[i].id;
+    EXPECT_TRUE(Headline(data->rows[i])) << data->rows[i].id;
+  }
 }
 
 TEST_F(SiliconReader, StrictStopsAtTheFirstUnusableRow) {

@@ -58,6 +58,7 @@ RowPrediction PredictOne(const SiliconRow& row, const PredictOptions& o, SpecCac
   c.precision = row.precision;
   c.backend = row.backend;
   auto& d = c.deployment;
+  d.speculation = row.speculation;
   if (row.disaggregated) {
     d.disaggregated = true;
     d.prefill = sim::PoolSpec{row.prefill.mapping, row.prefill.workers,
@@ -177,13 +178,15 @@ std::string GroupValue(const SiliconRow& row, const std::string& key) {
     if (row.tp_beyond_domain) return "tp-beyond-domain";
     if (row.disaggregated && !row.fully_described) return "disagg-assumed";
     if (row.dep_assumed) return "dep-assumed";
+    if (row.speculation.depth > 0) return "mtp-assumed";
     return row.disaggregated ? "disagg" : "agg";
   }
   return "?";
 }
 
 bool Headline(const SiliconRow& row) {
-  return !row.tp_beyond_domain && !row.dep_assumed && (!row.disaggregated || row.fully_described);
+  return !row.tp_beyond_domain && !row.dep_assumed && row.speculation.depth == 0 &&
+         (!row.disaggregated || row.fully_described);
 }
 
 }  // namespace disagg::calib

@@ -74,12 +74,14 @@ ErrorSummary Summarize(const std::vector<const RowPrediction*>& predictions);
 // The group a row falls in for one key: system, backend, version (backend
 // and its version), mode, model, precision.
 // Mode is "agg", "disagg", or one of the groups kept apart from headline
-// errors: "disagg-assumed" (not fully described rows), "tp-beyond-domain"
-// and "dep-assumed" (columns read as attention DP).
+// errors: "disagg-assumed" (not fully described rows), "tp-beyond-domain",
+// "dep-assumed" (columns read as attention DP) and "mtp-assumed" (speculative
+// decoding no column records, its acceptance the catalog's default).
 std::string GroupValue(const SiliconRow& row, const std::string& key);
 
 // Rows that count towards headline errors and fits: fully described, with a
-// mapping that fits the system and columns read as stated.
+// mapping that fits the system, columns read as stated and no speculative
+// decoding the file does not record.
 bool Headline(const SiliconRow& row);
 
 }  // namespace disagg::calib

@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "disagg/hardware/system_spec.h"
-#include "disagg/testing/cli_runner.h"
 #include "disagg/model/hf_config.h"
+#include "disagg/testing/cli_runner.h"
 
 namespace disagg::cli {
 namespace {
@@ -195,6 +195,34 @@ TEST_F(CliTest, UnknownPrecisionAndBackend) {
   r = Run({"estimate", "--model", "llama-3.1-70b", "--system", "h100_sxm", "--isl", "100", "--osl",
            "10", "--tp", "8", "--backend", "tgi"});
   ExpectUsageError(r, {"--backend", "tgi"});
+}
+
+TEST_F(CliTest, SpeculativeDecodingFlags) {
+  auto run = [&](std::initializer_list<std::string> extra, const char* model = "deepseek-r1") {
+    std::vector<std::string> args = {"estimate", "--model",     model,   "--system", "b200_sxm",
+                                     "--isl",    "1024",        "--osl", "1024",     "--tp",
+                                     "8",        "--precision", "fp4"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return RunArgs(args);
+  };
+  // A model without an MTP module, a depth out of range, an acceptance that
+  // is not a probability: exit 2, the flag and value named.
+  ExpectUsageError(run({"--mtp", "2"}, "llama-3.1-70b"),
+                   {"--mtp 2", "llama-3.1-70b", "multi-token-prediction"});
+  ExpectUsageError(run({"--mtp", "9"}), {"--mtp", "9"});
+  ExpectUsageError(run({"--mtp", "-1"}), {"--mtp", "-1"});
+  ExpectUsageError(run({"--mtp", "3", "--mtp-acceptance", "1.5"}), {"--mtp-acceptance", "1.5"});
+  // Working: per-token decode time falls, and the JSON says what was assumed.
+  RunResult plain = run({"--batch", "4", "--json"});
+  RunResult mtp = run({"--batch", "4", "--json", "--mtp", "1", "--mtp-acceptance", "0.5"});
+  ASSERT_EQ(plain.status, 0) << plain;
+  ASSERT_EQ(mtp.status, 0) << mtp;
+  Json p = Json::parse(plain.out), m = Json::parse(mtp.out);
+  EXPECT_EQ(m["mtp"]["depth"], 1);
+  EXPECT_DOUBLE_EQ(m["mtp"]["tokens_per_step"].get<double>(), 1.5);  // 1 + 0.5
+  EXPECT_LT(m["ttl_s"].get<double>(), p["ttl_s"].get<double>());
+  // The MTP module's weights are loaded.
+  EXPECT_GT(m["memory_bytes"]["weights"].get<double>(), p["memory_bytes"]["weights"].get<double>());
 }
 
 TEST_F(CliTest, MissingRequiredFlagAndUnknownFlag) {

@@ -27,6 +27,14 @@ void AddSpecFlags(CLI::App* app, SpecFlags& f, bool require) {
   app->add_option("--comm-dtype", f.comm_dtype, "override the communication format");
   app->add_option("--backend", f.backend, "serving framework: trtllm, sglang or vllm")
       ->capture_default_str();
+  app->add_option("--mtp", f.mtp,
+                  "speculative decoding with the model's MTP module: drafted tokens per step "
+                  "(0: off)")
+      ->capture_default_str();
+  app->add_option("--mtp-acceptance", f.mtp_acceptance,
+                  "probability that a drafted token is accepted after an accepted one (default: "
+                  "DeepSeek-V3's published 85-90%, midpoint)")
+      ->capture_default_str();
 }
 
 Specs LoadSpecs(const SpecFlags& f) {
@@ -49,6 +57,17 @@ Specs LoadSpecs(const SpecFlags& f) {
   s.backend = *backend;
   auto precision_ok = parallel::CheckPrecision(s.system, s.precision);
   if (!precision_ok.ok()) DieF("--precision {}: {}", f.precision, precision_ok.detail);
+  if (f.mtp < 0 || f.mtp > perf::kMaxSpeculationDepth) {
+    DieF("--mtp: {} drafted tokens per step; expected 0-{}", f.mtp, perf::kMaxSpeculationDepth);
+  }
+  if (!(f.mtp_acceptance >= 0 && f.mtp_acceptance <= 1)) {
+    DieF("--mtp-acceptance: {} is not a probability (0-1)", f.mtp_acceptance);
+  }
+  if (f.mtp > 0 && s.model.num_mtp_layers == 0) {
+    DieF("--mtp {}: model {} ({}) has no multi-token-prediction module", f.mtp, s.model.name,
+         s.model.source);
+  }
+  s.speculation = {f.mtp, f.mtp > 0 ? f.mtp_acceptance : 0.0};
   return s;
 }
 

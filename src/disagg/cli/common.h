@@ -19,6 +19,7 @@
 #include "disagg/model/model_spec.h"
 #include "disagg/perf/mapping.h"
 #include "disagg/perf/precision.h"
+#include "disagg/perf/step_model.h"
 
 namespace disagg::cli {
 
@@ -39,13 +40,16 @@ template <typename... Args>
   throw UsageError(fmt::format(format, std::forward<Args>(args)...));
 }
 
-// --model, --system, --precision and per-part overrides, --backend.
+// --model, --system, --precision and per-part overrides, --backend, --mtp
+// and --mtp-acceptance.
 struct SpecFlags {
   std::string model;
   std::string system;
   std::string precision = "fp8";
   std::string gemm_quant, moe_quant, kv_dtype, comm_dtype;
   std::string backend = "trtllm";
+  int mtp = 0;
+  double mtp_acceptance = perf::kMtpAcceptance;
 };
 
 void AddSpecFlags(CLI::App* app, SpecFlags& flags, bool require = true);
@@ -55,6 +59,7 @@ struct Specs {
   hardware::SystemSpec system;
   perf::Precision precision;
   hardware::Backend backend = hardware::Backend::kTrtllm;
+  perf::Speculation speculation;  // depth 0: none
 };
 
 // Loads and validates; prints the model's warnings to stderr.

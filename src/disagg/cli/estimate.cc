@@ -62,7 +62,7 @@ void RunEstimate(const EstimateFlags& f) {
                  isl + osl, model.name.c_str(), static_cast<long long>(model.max_context));
   }
   auto step = Unwrap(perf::StepModel::Create(model, specs.system, specs.precision, map,
-                                             specs.backend));
+                                             specs.backend, specs.speculation));
   serving::Workload w{isl, osl};
 
   // Memory: the decode batch holds ISL + OSL tokens per sequence; a prefill
@@ -70,8 +70,11 @@ void RunEstimate(const EstimateFlags& f) {
   const double rank_seqs = std::ceil(batch / map.dp);
   const double chunk = prefill && chunk_flag > 0 ? std::min(chunk_flag, isl) : isl;
   const double step_tokens = prefill ? rank_seqs * chunk : rank_seqs / map.pp;
+  const double mtp_weights = specs.speculation.depth > 0
+                                 ? perf::MtpWeightBytesPerGpu(model, specs.precision, map)
+                                 : 0;
   auto fit = parallel::FitMemory(model, specs.system, specs.precision, map, step_tokens,
-                                 prefill ? rank_seqs : rank_seqs / map.pp);
+                                 prefill ? rank_seqs : rank_seqs / map.pp, mtp_weights);
   const double context = prefill ? isl : isl + osl;
   const int64_t max_batch = parallel::MaxSequences(fit, model, specs.precision, map, context);
   if (!fit.weights_fit) {
@@ -100,6 +103,9 @@ void RunEstimate(const EstimateFlags& f) {
   out["mapping"] = Json{{"tp", map.tp}, {"pp", map.pp}, {"dp_attn", map.dp}, {"ep", map.moe_ep},
                         {"moe_tp", map.moe_tp}, {"gpus", map.gpus()}};
   out["batch"] = batch;
+  out["mtp"] = Json{{"depth", specs.speculation.depth},
+                    {"acceptance", specs.speculation.acceptance},
+                    {"tokens_per_step", step.tokens_per_step()}};
   out["isl"] = isl;
   out["osl"] = osl;
   out["memory_bytes"] = Json{{"hbm", fit.hbm},
@@ -118,8 +124,15 @@ void RunEstimate(const EstimateFlags& f) {
   text += fmt::format("{} on {} ({}), {}, {}\n", model.name, specs.system.name,
                       specs.system.gpu.name, specs.precision.name,
                       hardware::BackendName(specs.backend));
-  text += fmt::format("mapping {} ({} GPUs), {} batch {}, ISL {}, OSL {}\n\n", map.Label(),
+  text += fmt::format("mapping {} ({} GPUs), {} batch {}, ISL {}, OSL {}\n", map.Label(),
                       map.gpus(), f.phase, batch, isl, osl);
+  if (specs.speculation.depth > 0) {
+    text += fmt::format(
+        "MTP speculative decoding: {} drafted tokens per step, acceptance {}, {:.2f} tokens per "
+        "decode step (times below are per token)\n",
+        specs.speculation.depth, specs.speculation.acceptance, step.tokens_per_step());
+  }
+  text += "\n";
   perf::StepBreakdown breakdown;
   if (prefill) {
     auto p = serving::EvaluatePrefill(step, batch, w, chunk_flag);

@@ -50,6 +50,7 @@ void RunFrontier(const FrontierFlags& f, bool ftl_given) {
   if (!f.plot.empty()) Unwrap(CheckWritable(f.plot, "--plot"));
 
   Specs specs = LoadSpecs(f.spec);
+  o.speculation = specs.speculation;
   if (!f.json) {
     std::fprintf(stderr, "searching %s on %s ...\n", specs.model.name.c_str(),
                  specs.system.name.c_str());
@@ -81,7 +82,9 @@ void RunFrontier(const FrontierFlags& f, bool ftl_given) {
                               static_cast<double>(f.isl),
                               static_cast<double>(f.osl),
                               o.ftl_max,
-                              f.gpus};
+                              f.gpus,
+                              specs.speculation.depth,
+                              specs.speculation.acceptance};
   if (!f.csv.empty()) Unwrap(WriteFileAtomically(f.csv, report::FrontierCsv(r)));
   if (!f.plot.empty()) Unwrap(WriteFileAtomically(f.plot, report::FrontierSvg(r, ctx, f.log)));
   if (f.json) {

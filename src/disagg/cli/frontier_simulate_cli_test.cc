@@ -145,6 +145,27 @@ TEST_F(CliTest, SimulateFromFrontierPoint) {
       {"--point 9999"});
 }
 
+// A frontier searched with speculative decoding records it, and a point
+// simulated from it runs with it; the co-located chunk the report gives is
+// the engine's budget per engine step.
+TEST_F(CliTest, SpeculativeFrontierPointSimulatesWithItsSpeculation) {
+  RunResult f = Run({"frontier", "--model", "deepseek-r1", "--system", "b200_sxm", "--precision",
+                     "fp4", "--isl", "1024", "--osl", "256", "--max-instance-gpus", "8", "--mtp",
+                     "2", "--mtp-acceptance", "0.5", "--json"});
+  ASSERT_EQ(f.status, 0) << f;
+  Json doc = Json::parse(f.out);
+  EXPECT_EQ(doc["inputs"]["mtp"], 2);
+  EXPECT_DOUBLE_EQ(doc["inputs"]["mtp_acceptance"].get<double>(), 0.5);
+  std::string path = Write("frontier.json", f.out);
+  RunResult r = Run({"simulate", "--from-frontier", path, "--point", "0", "--concurrency", "8",
+                     "--requests", "40", "--json"});
+  ASSERT_EQ(r.status, 0) << r;
+  // 1 + 0.5 + 0.25 = 1.75 tokens per step.
+  EXPECT_TRUE(testing::Contains(Json::parse(r.out)["deployment"].get<std::string>(),
+                       "MTP depth 2 (1.75 tokens/step)"))
+      << r.out;
+}
+
 TEST_F(CliTest, SimulateWritesRequestsAndTimeline) {
   std::string rows = (dir_ / "rows.csv").string(), tl = (dir_ / "tl.csv").string();
   RunResult r = RunWith(*this, SimBase(),

@@ -124,6 +124,13 @@ void RunSimulate(const SimulateFlags& f) {
     if (in != nullptr && in->contains("precision") && f.spec.precision == "fp8") {
       spec.precision = get("precision");
     }
+    // A point searched with speculative decoding is simulated with it.
+    if (in != nullptr && f.spec.mtp == 0 && in->contains("mtp") && (*in)["mtp"].is_number()) {
+      spec.mtp = (*in)["mtp"].get<int>();
+      if (in->contains("mtp_acceptance") && (*in)["mtp_acceptance"].is_number()) {
+        spec.mtp_acceptance = (*in)["mtp_acceptance"].get<double>();
+      }
+    }
     if (in != nullptr && isl.empty() && in->contains("isl")) {
       isl = std::to_string(static_cast<int64_t>((*in)["isl"].get<double>()));
     }
@@ -180,6 +187,7 @@ void RunSimulate(const SimulateFlags& f) {
   } else {
     DieF("--mode: expected colocated or disagg, got '{}' (or use --from-frontier)", f.mode);
   }
+  c.deployment.speculation = specs.speculation;
 
   // Workload.
   std::unique_ptr<sim::RequestSource> source;

@@ -69,6 +69,7 @@ sim::Deployment FrontierDeployment(const Specs& specs, const PlannedRun& run, in
   }
   if (std::isfinite(c.ttl_max)) o.sla_ttl_max = c.ttl_max;
   o.gpu_budget = budget;
+  o.speculation = specs.speculation;
   auto fr = search::RunFrontier(specs.model, specs.system, specs.precision, specs.backend, o);
   const search::DesignPoint* best = nullptr;
   if (fr.best_disaggregated_under_sla) {
@@ -100,6 +101,7 @@ sim::Deployment FrontierDeployment(const Specs& specs, const PlannedRun& run, in
   }
   sim::Deployment d;
   d.disaggregated = true;
+  d.speculation = specs.speculation;
   d.prefill.mapping = best->prefill.mapping;
   d.prefill.instances = best->counts.prefill;
   d.prefill.max_batch = best->prefill.batch;

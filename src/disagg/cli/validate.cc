@@ -63,7 +63,7 @@ void RunValidate(const ValidateFlags& f) {
   auto predictions = calib::PredictRows(data.rows, po);
 
   std::map<std::string, long long> skipped = data.skipped;
-  std::vector<const calib::RowPrediction*> described, assumed, beyond, dep;
+  std::vector<const calib::RowPrediction*> described, assumed, beyond, dep, mtp;
   for (const auto& p : predictions) {
     if (!p.ok) {
       ++skipped[p.reason];
@@ -73,7 +73,11 @@ void RunValidate(const ValidateFlags& f) {
       described.push_back(&p);
     } else {
       std::string mode = calib::GroupValue(*p.row, "mode");
-      (mode == "tp-beyond-domain" ? beyond : mode == "dep-assumed" ? dep : assumed).push_back(&p);
+      (mode == "tp-beyond-domain" ? beyond
+       : mode == "dep-assumed"    ? dep
+       : mode == "mtp-assumed"    ? mtp
+                                  : assumed)
+          .push_back(&p);
     }
   }
   // Groups over the fully described rows; the assumed rows form their own.
@@ -87,8 +91,9 @@ void RunValidate(const ValidateFlags& f) {
   auto assumed_summary = calib::Summarize(assumed);
   auto beyond_summary = calib::Summarize(beyond);
   auto dep_summary = calib::Summarize(dep);
-  long long predicted =
-      static_cast<long long>(described.size() + assumed.size() + beyond.size() + dep.size());
+  auto mtp_summary = calib::Summarize(mtp);
+  long long predicted = static_cast<long long>(described.size() + assumed.size() + beyond.size() +
+                                               dep.size() + mtp.size());
 
   if (!f.rows_out.empty()) {
     std::string csv =
@@ -130,6 +135,7 @@ void RunValidate(const ValidateFlags& f) {
     j["not_fully_described"] = SummaryJson(assumed_summary);
     j["tp_beyond_domain"] = SummaryJson(beyond_summary);
     j["dep_assumed"] = SummaryJson(dep_summary);
+    j["mtp_assumed"] = SummaryJson(mtp_summary);
     j["rounds"] = f.rounds;
     j["benchmark_requests"] = f.benchmark_requests;
     std::fputs((j.dump(2) + "\n").c_str(), stdout);
@@ -155,6 +161,7 @@ void RunValidate(const ValidateFlags& f) {
   row("disagg rows not fully described (assumed 1P+1D)", assumed_summary);
   row("agg rows with TP beyond the NVLink domain (columns suspect)", beyond_summary);
   row("MoE pools with TP > 8 on NVL72, read as attention DP", dep_summary);
+  row("speculative decoding no column records (MTP, acceptance assumed)", mtp_summary);
   out += "\n";
   out += t.Render("  ");
   out += "  (bias: median signed error; + means predicted slower than measured)\n";

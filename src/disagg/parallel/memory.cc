@@ -9,12 +9,12 @@ namespace disagg::parallel {
 
 MemoryFit FitMemory(const model::ModelSpec& model, const hardware::SystemSpec& system,
                     const perf::Precision& precision, const perf::Mapping& mapping,
-                    double max_step_tokens, double max_step_seqs) {
+                    double max_step_tokens, double max_step_seqs, double extra_weights) {
   const auto& cal = system.calibration;
   MemoryFit f;
   f.hbm = system.gpu.hbm_bytes;
   f.reserved = cal.runtime_reserved;
-  f.weights = perf::MaxWeightBytesPerGpu(model, precision, mapping);
+  f.weights = perf::MaxWeightBytesPerGpu(model, precision, mapping) + extra_weights;
   // Hidden-sized buffers per token, plus fp32 logits of the vocabulary slice.
   double tokens = std::max(1.0, max_step_tokens);
   f.activations =

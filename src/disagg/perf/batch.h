@@ -4,10 +4,11 @@
 // cost never depends on the batch size's loop length (the simulator keeps
 // these sums up to date incrementally). Prefill entries carry a prompt chunk
 // of `new_tokens` after `context` cached tokens; decode entries one token
-// after `context`. `cap` is the model's attention cap (sliding window or
-// sparse top-k; 0 = none): the `_capped` sums count at most `cap` keys per
-// query, for the layers whose core attention is capped. Counts are doubles so
-// that averages and per-rank shares need no rounding. Not thread-safe to mutate.
+// after `context` (plus `decode_extra` drafted tokens verified beside them
+// under speculative decoding, set by StepModel). `cap` is the model's attention cap (sliding window
+// or sparse top-k; 0 = none): the `_capped` sums count at most `cap` keys per query, for the layers
+// whose core attention is capped. Counts are doubles so that averages and per-rank shares need no
+// rounding. Not thread-safe to mutate.
 #ifndef DISAGG_PERF_BATCH_H_
 #define DISAGG_PERF_BATCH_H_
 
@@ -37,10 +38,17 @@ struct BatchShape {
   double decode_seqs = 0;
   double decode_kv = 0;  // sum of (context + 1): keys read by decode queries
   double decode_kv_capped = 0;
+  // Drafted tokens verified beside the decode tokens (speculative decoding):
+  // extra query rows that read the same cached keys.
+  double decode_extra = 0;
 
   double logits = 0;  // tokens that go through the LM head
 
-  double tokens() const { return prefill_tokens + decode_seqs; }
+  double tokens() const { return prefill_tokens + decode_seqs + decode_extra; }
+  // Queries per decoding sequence (1 without speculation).
+  double decode_queries_per_seq() const {
+    return decode_seqs > 0 ? 1 + decode_extra / decode_seqs : 1;
+  }
   double seqs() const { return prefill_seqs + decode_seqs; }
 
   // `count` identical sequences, each with a chunk of `new_tokens` after
@@ -75,9 +83,9 @@ struct BatchShape {
   // Every count and sum multiplied by k (one of k equal micro-batches: 1/k).
   BatchShape Scaled(double k) const {
     BatchShape s = *this;
-    for (double* v : {&s.prefill_seqs, &s.prefill_tokens, &s.prefill_pairs,
-                      &s.prefill_pairs_capped, &s.prefill_ctx, &s.prefill_ctx_capped,
-                      &s.decode_seqs, &s.decode_kv, &s.decode_kv_capped, &s.logits}) {
+    for (double* v : {&s.prefill_seqs, &s.prefill_tokens, &s.prefill_pairs, &s.prefill_pairs_capped,
+                      &s.prefill_ctx, &s.prefill_ctx_capped, &s.decode_seqs, &s.decode_kv,
+                      &s.decode_kv_capped, &s.decode_extra, &s.logits}) {
       *v *= k;
     }
     return s;
@@ -102,6 +110,7 @@ inline BatchShape BatchShape::RankShare(int ranks) const {
   s.decode_seqs *= fd;
   s.decode_kv *= fd;
   s.decode_kv_capped *= fd;
+  s.decode_extra *= fd;
   s.logits = logits * std::max(fp, fd);
   return s;
 }

@@ -18,13 +18,12 @@ double AttentionParamsPerGpu(const model::ModelSpec& m, AttentionType type, int 
     if (d.q_lora_rank > 0) replicated += h * d.q_lora_rank;
     return replicated + (m.AttentionParamsPerLayer(type) - replicated) / tp;
   }
-  double q_width = static_cast<double>(m.num_heads) * m.head_dim *
-                   (m.attention_output_gate ? 2 : 1) / tp;
+  double q_width =
+      static_cast<double>(m.num_heads) * m.head_dim * (m.attention_output_gate ? 2 : 1) / tp;
   double kv_width = 2.0 * KvHeadsPerGpu(m, tp) * m.head_dim;
   double o = static_cast<double>(m.num_heads) / tp * m.head_dim * h;
-  double indexer = m.indexer_heads > 0
-                       ? h * m.indexer_heads * m.indexer_head_dim + h * m.indexer_head_dim
-                       : 0;
+  double indexer =
+      m.indexer_heads > 0 ? h * m.indexer_heads * m.indexer_head_dim + h * m.indexer_head_dim : 0;
   return h * (q_width + kv_width) + o + indexer;
 }
 
@@ -56,6 +55,24 @@ StageWeights WeightBytesPerGpu(const model::ModelSpec& m, const Precision& p, co
   return w;
 }
 
+double MtpWeightBytesPerGpu(const model::ModelSpec& m, const Precision& p, const Mapping& map) {
+  if (m.num_mtp_layers == 0 || m.layer_kind.empty()) return 0;
+  const auto& kind = m.kinds[m.layer_kind.back()];
+  const double gemm_b = BytesPerElement(p.gemm.weight);
+  const double h = static_cast<double>(m.hidden_size);
+  double layer = AttentionParamsPerGpu(m, kind.attention, map.tp) * gemm_b;
+  if (kind.ffn == FfnType::kDense) {
+    layer += m.DenseFfnParams() / map.tp * gemm_b;
+  } else {
+    layer += m.num_experts * m.ExpertParams() / (map.moe_ep * map.moe_tp) *
+             BytesPerElement(p.moe.weight);
+    layer += m.SharedExpertParams() / map.tp * gemm_b;
+    layer += m.RouterParams() * BytesPerElement(DType::kBf16);
+  }
+  layer += 2 * h * h / map.tp * gemm_b;
+  return m.num_mtp_layers * layer;
+}
+
 double MaxWeightBytesPerGpu(const model::ModelSpec& m, const Precision& p, const Mapping& map) {
   double most = 0;
   for (int s = 0; s < map.pp; ++s) most = std::max(most, WeightBytesPerGpu(m, p, map, s).total());
@@ -75,8 +92,8 @@ double KvBytesPerSequencePerGpu(const model::ModelSpec& m, const Precision& p, c
         bytes += m.LinearStateElements() / map.tp * 4.0;
         continue;
       }
-      double held = t == AttentionType::kSliding ? std::min<double>(context, m.sliding_window)
-                                                 : context;
+      double held =
+          t == AttentionType::kSliding ? std::min<double>(context, m.sliding_window) : context;
       double per_token = m.KvElementsPerTokenLayer(t);
       if (!m.mla) {
         // GQA heads split over tp; the DSA indexer key is replicated.

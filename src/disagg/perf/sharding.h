@@ -44,6 +44,11 @@ StageWeights WeightBytesPerGpu(const model::ModelSpec& m, const Precision& p, co
 // The largest total over the stages.
 double MaxWeightBytesPerGpu(const model::ModelSpec& m, const Precision& p, const Mapping& map);
 
+// Weight bytes one GPU holds of the model's multi-token-prediction modules
+// (loaded only for speculative decoding), sharded like a decoder layer of the
+// model's last kind, plus each module's 2h x h merge projection split by TP.
+double MtpWeightBytesPerGpu(const model::ModelSpec& m, const Precision& p, const Mapping& map);
+
 // Cache bytes one GPU of the busiest stage holds for one sequence of
 // `context` tokens (sliding layers capped at the window; linear-attention
 // state in fp32). Under attention DP a sequence lives on one DP rank only.

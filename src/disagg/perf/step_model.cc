@@ -34,9 +34,19 @@ StepBreakdown StepBreakdown::Scaled(double k) const {
   return StepBreakdown{gemm * k, attention * k, moe * k, comm * k, other * k};
 }
 
+double Speculation::TokensPerStep() const {
+  double tokens = 1, accepted = 1;
+  for (int i = 0; i < depth; ++i) {
+    accepted *= acceptance;
+    tokens += accepted;
+  }
+  return tokens;
+}
+
 Result<StepModel> StepModel::Create(const model::ModelSpec& model,
                                     const hardware::SystemSpec& system, const Precision& precision,
-                                    const Mapping& mapping, hardware::Backend backend) {
+                                    const Mapping& mapping, hardware::Backend backend,
+                                    const Speculation& speculation) {
   const Mapping& m = mapping;
   if (m.tp < 1 || m.pp < 1 || m.dp < 1 || m.moe_tp < 1 || m.moe_ep < 1) {
     return Fail("mapping {}: every parallel degree must be at least 1", m.Label());
@@ -65,8 +75,30 @@ Result<StepModel> StepModel::Create(const model::ModelSpec& model,
     }
   }
 
+  if (speculation.depth < 0 || speculation.depth > kMaxSpeculationDepth) {
+    return Fail("speculation depth {}: must be 0-{}", speculation.depth, kMaxSpeculationDepth);
+  }
+  if (speculation.depth > 0) {
+    if (!(speculation.acceptance >= 0 && speculation.acceptance <= 1)) {
+      return Fail("speculation acceptance {}: must be within 0-1", speculation.acceptance);
+    }
+    if (model.num_mtp_layers == 0) {
+      return Fail(
+          "{}: speculative decoding needs a multi-token-prediction module, which {} "
+          "does not have",
+          model.source, model.name);
+    }
+    if (m.pp > 1) {
+      return Fail("mapping {}: speculative decoding with pipeline parallelism is not modelled",
+                  m.Label());
+    }
+  }
+
   StepModel s;
   s.model_ = model;
+  s.speculation_ = speculation.depth > 0 ? speculation : Speculation{};
+  s.tokens_per_step_ = s.speculation_.TokensPerStep();
+  s.draft_kind_ = model.layer_kind.empty() ? 0 : model.layer_kind.back();
   s.precision_ = precision;
   s.mapping_ = mapping;
   s.device_ = Device::FromSystem(system);
@@ -122,8 +154,10 @@ void StepModel::AttentionGqa(const BatchShape& b, bool capped, StepBreakdown& c)
         AttentionTime(d, flops, pairs / b.prefill_tokens, ctx * 2 * kv_heads * hd * kv_b);
   }
   if (b.decode_seqs > 0) {
+    // Drafted tokens under verification are extra queries over the same keys.
     double kv = capped ? b.decode_kv_capped : b.decode_kv;
-    c.attention += DecodeAttentionTime(d, 4.0 * kv * hd * q_heads, kv * 2 * kv_heads * hd * kv_b);
+    c.attention += DecodeAttentionTime(d, 4.0 * kv * b.decode_queries_per_seq() * hd * q_heads,
+                                       kv * 2 * kv_heads * hd * kv_b);
   }
 }
 
@@ -158,9 +192,10 @@ void StepModel::AttentionMla(const BatchShape& b, bool capped, StepBreakdown& c)
   if (b.decode_seqs > 0) {
     // Absorbed form: queries move into the latent space, attention runs
     // there, and the output comes back through the value up-projection.
-    c.gemm += GemmTime(d, b.decode_seqs, kv_up, md.kv_lora_rank, q.weight, q.compute);
+    c.gemm +=
+        GemmTime(d, b.decode_seqs + b.decode_extra, kv_up, md.kv_lora_rank, q.weight, q.compute);
     double kv = capped ? b.decode_kv_capped : b.decode_kv;
-    double flops = 2.0 * kv * heads * (latent + md.kv_lora_rank);
+    double flops = 2.0 * kv * b.decode_queries_per_seq() * heads * (latent + md.kv_lora_rank);
     c.attention += DecodeAttentionTime(d, flops, kv * latent * kv_b);
   }
   if (m.indexer_heads > 0) {
@@ -168,7 +203,7 @@ void StepModel::AttentionMla(const BatchShape& b, bool capped, StepBreakdown& c)
     double q_in = md.q_lora_rank > 0 ? md.q_lora_rank : h;
     c.gemm += GemmTime(d, t, m.indexer_heads * m.indexer_head_dim, q_in, q.weight, q.compute);
     c.gemm += GemmTime(d, t, m.indexer_head_dim + m.indexer_heads, h, q.weight, q.compute);
-    double keys = b.prefill_pairs + b.decode_kv;
+    double keys = b.prefill_pairs + b.decode_kv * b.decode_queries_per_seq();
     double flops = 2.0 * keys * m.indexer_heads * m.indexer_head_dim;
     double bytes = (b.prefill_ctx + b.decode_kv) * m.indexer_head_dim;
     c.attention += DecodeAttentionTime(d, flops, bytes);
@@ -191,7 +226,7 @@ void StepModel::AttentionLinear(const BatchShape& b, StepBreakdown& c) const {
   // the intra-chunk attention of the chunked kernel; the fp32 state is read
   // and written once per sequence and step.
   double flops = b.prefill_tokens * nv * (4 * dk * dv + 2 * kLinearChunk * (dk + dv)) +
-                 b.decode_seqs * nv * 4 * dk * dv;
+                 (b.decode_seqs + b.decode_extra) * nv * 4 * dk * dv;
   double state_bytes = b.seqs() * nv * dk * dv * 4.0 * 2;
   c.attention += DecodeAttentionTime(d, flops, state_bytes);
 }
@@ -314,6 +349,48 @@ double StepModel::RoundTime(const BatchShape& batch) const {
 }
 
 StepCost StepModel::Evaluate(const BatchShape& batch) const {
+  if (speculation_.depth == 0 || batch.decode_seqs <= 0) return EngineStep(batch);
+  // One engine step yields tokens_per_step() tokens per decoding sequence and
+  // carries that many token-steps' prompt tokens (pairs scaled linearly: a
+  // slight underestimate of the chunks' attention).
+  const double e = tokens_per_step_;
+  BatchShape v = batch;
+  v.prefill_tokens *= e;
+  v.prefill_pairs *= e;
+  v.prefill_pairs_capped *= e;
+  v.decode_extra = speculation_.depth * batch.decode_seqs;
+  v.logits += v.decode_extra;
+  StepCost c = EngineStep(v);
+  const StepBreakdown draft = DraftCost(batch);
+  c.breakdown += draft;
+  c.latency += draft.total();
+  c.period = c.latency;  // pp = 1 (Create)
+  c.breakdown = c.breakdown.Scaled(1 / e);
+  c.latency /= e;
+  c.period /= e;
+  return c;
+}
+
+StepBreakdown StepModel::DraftCost(const BatchShape& batch) const {
+  // Each pass runs the MTP module (a decoder layer like the model's last,
+  // with its own cache of the same length) on one token per sequence, merges
+  // the hidden state with the token's embedding (2h -> h) and goes through
+  // the shared LM head.
+  BatchShape d = NewBatch();
+  d.decode_seqs = batch.decode_seqs;
+  d.decode_kv = batch.decode_kv;
+  d.decode_kv_capped = batch.decode_kv_capped;
+  d.logits = batch.decode_seqs;
+  const BatchShape r = RankBatch(d);
+  StepBreakdown pass = LayerCost(draft_kind_, r, d.tokens());
+  const double h = static_cast<double>(model_.hidden_size);
+  pass.gemm +=
+      GemmTime(device_, r.tokens(), h, 2 * h, precision_.gemm.weight, precision_.gemm.compute);
+  pass.gemm += LmHeadTime(r);
+  return pass.Scaled(speculation_.depth);
+}
+
+StepCost StepModel::EngineStep(const BatchShape& batch) const {
   StepCost cost;
   BatchShape r = RankBatch(batch);
   if (r.tokens() <= 0) return cost;

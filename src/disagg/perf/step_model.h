@@ -9,6 +9,15 @@
 // each kind is costed and multiplied by its count), plus the LM head, the
 // pipeline sends and the backend's per-step and per-sequence overhead. Under attention DP the
 // busiest rank's share of the batch sets the time.
+//
+// Speculative decoding (Speculation, the model's MTP module): a step still
+// means one token of every decoding sequence, so callers need not know. The
+// engine's step (each decoding sequence verifying `depth` drafted tokens
+// beside its own, then `depth` passes of the MTP module drafting the next
+// ones, plus `tokens_per_step()` x the step's prompt tokens) is costed and
+// divided by the tokens it yields per sequence. A caller with a per-step
+// prompt budget C must therefore pass C / tokens_per_step() prompt tokens per
+// step; steps without decoding sequences are costed as without speculation.
 #ifndef DISAGG_PERF_STEP_MODEL_H_
 #define DISAGG_PERF_STEP_MODEL_H_
 
@@ -44,6 +53,25 @@ struct StepCost {
   StepBreakdown breakdown;  // of latency
 };
 
+// Speculative decoding with the model's multi-token-prediction module, run
+// `depth` times per step to draft `depth` tokens (TensorRT-LLM's MTP with one
+// module reused, vLLM's and SGLang's MTP/EAGLE draft steps). `acceptance`: the
+// probability that a drafted token is accepted given that the one before it
+// was, taken as the same at every position.
+struct Speculation {
+  int depth = 0;  // 0: none
+  double acceptance = 0;
+  // Mean tokens a decoding sequence gains per step: 1 + a + a^2 + ... + a^depth.
+  double TokensPerStep() const;
+};
+
+// DeepSeek-V3 technical report (arXiv:2412.19437, section 5.4.3): the MTP
+// module's second-token acceptance rate "ranges between 85% and 90% across
+// various generation topics"; the midpoint. Later positions of a reused
+// module are assumed to keep it (an optimistic simplification).
+inline constexpr double kMtpAcceptance = 0.875;
+inline constexpr int kMaxSpeculationDepth = 8;
+
 inline constexpr int kMaxLayerKinds = 8;
 inline constexpr int kMaxStages = 256;
 
@@ -51,7 +79,7 @@ class StepModel {
  public:
   static Result<StepModel> Create(const model::ModelSpec& model, const hardware::SystemSpec& system,
                                   const Precision& precision, const Mapping& mapping,
-                                  hardware::Backend backend);
+                                  hardware::Backend backend, const Speculation& speculation = {});
 
   StepCost Evaluate(const BatchShape& batch) const;
 
@@ -82,6 +110,10 @@ class StepModel {
     return b;
   }
 
+  const Speculation& speculation() const { return speculation_; }
+  // Mean tokens per decoding sequence per engine step (1 without speculation).
+  double tokens_per_step() const { return tokens_per_step_; }
+
   const Mapping& mapping() const { return mapping_; }
   const model::ModelSpec& model() const { return model_; }
   const Precision& precision() const { return precision_; }
@@ -89,6 +121,11 @@ class StepModel {
 
  private:
   StepModel() = default;
+  // One engine step of `batch` (no division by tokens per step).
+  StepCost EngineStep(const BatchShape& batch) const;
+  // The `depth` MTP passes drafting the next tokens of `batch`'s decoding
+  // sequences.
+  StepBreakdown DraftCost(const BatchShape& batch) const;
   // One layer of kind `kind` for the per-rank batch `b`; `group_tokens`: the
   // tokens of the whole batch over every attention-DP rank (the expert
   // group's load).
@@ -110,6 +147,9 @@ class StepModel {
   double step_overhead_ = 0;
   double seq_overhead_ = 0;
   double request_overhead_ = 0;
+  Speculation speculation_;
+  double tokens_per_step_ = 1;
+  int draft_kind_ = 0;  // layer kind of the MTP module (the model's last layer)
   double cap_ = 0;
   int num_kinds_ = 0;
   std::array<bool, kMaxLayerKinds> kind_capped_{};

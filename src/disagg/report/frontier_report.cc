@@ -118,7 +118,8 @@ Json FrontierJson(const search::FrontierResult& r, const FrontierContext& c) {
   Json out;
   out["inputs"] = Json{{"model", c.model},     {"system", c.system}, {"precision", c.precision},
                        {"backend", c.backend}, {"isl", c.isl},       {"osl", c.osl},
-                       {"ftl_max_s", c.ftl_max}, {"gpu_budget", c.gpu_budget}};
+                       {"ftl_max_s", c.ftl_max}, {"gpu_budget", c.gpu_budget},
+                       {"mtp", c.mtp},           {"mtp_acceptance", c.mtp_acceptance}};
   out["summary"] = Json{{"points_evaluated", r.summary.points_evaluated},
                         {"points_feasible", r.summary.points_feasible},
                         {"points_pruned", r.summary.points_pruned},
@@ -187,8 +188,10 @@ std::string FrontierCsv(const search::FrontierResult& r) {
 std::string FrontierText(const search::FrontierResult& r, const FrontierContext& c) {
   const auto& s = r.summary;
   std::string out = fmt::format(
-      "{} on {}, {}, {}: ISL {:.0f}, OSL {:.0f}, FTL <= {}{}\n", c.model, c.system, c.precision,
-      c.backend, c.isl, c.osl, Seconds(c.ftl_max),
+      "{} on {}, {}, {}{}: ISL {:.0f}, OSL {:.0f}, FTL <= {}{}\n", c.model, c.system, c.precision,
+      c.backend,
+      c.mtp > 0 ? fmt::format(", MTP {} (acceptance {})", c.mtp, c.mtp_acceptance) : "", c.isl,
+      c.osl, Seconds(c.ftl_max),
       c.gpu_budget > 0 ? fmt::format(", budget {} GPUs", c.gpu_budget) : "");
   long long infeasible = s.points_evaluated - s.points_feasible;
   out += fmt::format("{} design points evaluated in {:.2f} s ({} mappings), {} feasible, {} "

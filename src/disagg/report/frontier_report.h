@@ -22,6 +22,8 @@ struct FrontierContext {
   double isl = 0, osl = 0;
   double ftl_max = 0;
   int gpu_budget = 0;
+  int mtp = 0;  // speculative decoding: drafted tokens per step (0: none)
+  double mtp_acceptance = 0;
 };
 
 // Disaggregated / co-located best throughput at interactivity levels spread

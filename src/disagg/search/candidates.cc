@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "disagg/parallel/memory.h"
+#include "disagg/perf/sharding.h"
 #include "disagg/serving/colocated.h"
 
 namespace disagg::search {
@@ -22,8 +23,11 @@ constexpr double kMinChunk = 512;
 int64_t FitSequences(const perf::StepModel& step, const hardware::SystemSpec& system,
                      double step_tokens, double step_seqs, double context) {
   const auto& map = step.mapping();
+  const double mtp = step.speculation().depth > 0
+                         ? perf::MtpWeightBytesPerGpu(step.model(), step.precision(), map)
+                         : 0;
   auto fit = parallel::FitMemory(step.model(), system, step.precision(), map, step_tokens,
-                                 step_seqs);
+                                 step_seqs, mtp);
   if (!fit.weights_fit) return 0;
   return parallel::MaxSequences(fit, step.model(), step.precision(), map, context);
 }
@@ -150,7 +154,10 @@ void ColocatedCandidates(const perf::StepModel& step, const hardware::SystemSpec
     out.push_back(p);
   };
 
-  // Piggybacking: sweep the per-step prompt-token budget C.
+  // Piggybacking: sweep the per-step prompt-token budget C. Under speculative
+  // decoding an engine step is tokens_per_step() token steps, so the engine's
+  // budget is that many times the per-token-step C the costing uses.
+  const double per_engine_step = step.tokens_per_step();
   for (double chunk = 64; chunk <= 32768; chunk *= std::sqrt(2.0)) {
     double c = std::round(chunk / 16) * 16;
     double decode = c * w.osl / w.isl;
@@ -160,7 +167,8 @@ void ColocatedCandidates(const perf::StepModel& step, const hardware::SystemSpec
       tally.Reject(Infeasible::kOutOfMemory);
       continue;
     }
-    emit(serving::EvaluatePiggyback(step, w, c), Policy::kPiggyback, c, 0);
+    emit(serving::EvaluatePiggyback(step, w, c), Policy::kPiggyback,
+         std::round(c * per_engine_step), 0);
   }
 
   // Prefill-first: decode batch x prompts per prefill step.

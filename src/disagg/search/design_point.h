@@ -13,6 +13,7 @@
 #include "disagg/hardware/system_spec.h"
 #include "disagg/parallel/feasibility.h"
 #include "disagg/perf/mapping.h"
+#include "disagg/perf/step_model.h"
 #include "disagg/serving/disagg.h"
 #include "disagg/serving/phase.h"
 
@@ -88,6 +89,7 @@ struct FrontierOptions {
   int max_decode_pp = 4;
   double near_optimal = 0.98;          // integer counts without a budget
   int max_total_gpus = 4096;           // search bound for those counts
+  perf::Speculation speculation;       // MTP speculative decoding on every instance
   bool parallel = true;
 };
 

@@ -176,7 +176,7 @@ FrontierResult RunFrontier(const model::ModelSpec& model, const hardware::System
   std::vector<PerMapping> per(mappings.size());
   ForEachIndex(o.parallel, mappings.size(), [&](size_t i) {
     const perf::Mapping& m = mappings[i];
-    auto step = perf::StepModel::Create(model, system, precision, m, backend);
+    auto step = perf::StepModel::Create(model, system, precision, m, backend, o.speculation);
     PerMapping& out = per[i];
     if (!step) {
       out.tally.Reject(Infeasible::kPrecisionUnsupported);

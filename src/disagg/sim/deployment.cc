@@ -41,6 +41,12 @@ int Deployment::gpus() const {
   return prefill.instances * prefill.mapping.gpus() + decode.instances * decode.mapping.gpus();
 }
 
+std::string Deployment::Speculative() const {
+  if (speculation.depth == 0) return "";
+  return fmt::format(", MTP depth {} ({:.2f} tokens/step)", speculation.depth,
+                     speculation.TokensPerStep());
+}
+
 std::string Deployment::Describe() const {
   auto pool = [](const PoolSpec& s, const char* what) {
     return fmt::format("{} x {} {}{}{}", s.instances, s.mapping.Label(), what,
@@ -51,9 +57,9 @@ std::string Deployment::Describe() const {
     const char* schedule = colocated.prefill_first == 1   ? ", prefill first"
                            : colocated.prefill_first == 0 ? ", mixed"
                                                           : "";
-    return pool(colocated, "co-located") + schedule;
+    return pool(colocated, "co-located") + schedule + Speculative();
   }
-  return pool(prefill, "prefill") + " + " + pool(decode, "decode");
+  return pool(prefill, "prefill") + " + " + pool(decode, "decode") + Speculative();
 }
 
 Result<std::vector<Pool>> BuildPools(const model::ModelSpec& model,
@@ -74,7 +80,8 @@ Result<std::vector<Pool>> BuildPools(const model::ModelSpec& model,
     if (spec.chunk < 0) return Fail("{}: chunk must not be negative", label);
     auto legal = parallel::CheckMapping(model, system, spec.mapping, true);
     if (!legal.ok()) return Fail("{}: impossible mapping: {}", label, legal.detail);
-    auto step = perf::StepModel::Create(model, system, precision, spec.mapping, backend);
+    auto step =
+        perf::StepModel::Create(model, system, precision, spec.mapping, backend, d.speculation);
     if (!step) return Fail("{}: {}", label, step.error().message);
     Pool p;
     p.role = role;
@@ -92,7 +99,9 @@ Result<std::vector<Pool>> BuildPools(const model::ModelSpec& model,
       step_seqs = std::min<double>(batch, 4096) / map.dp / map.pp;
       step_tokens = step_seqs + (role == Role::kColocated ? spec.chunk : 0);
     }
-    auto fit = parallel::FitMemory(model, system, precision, map, step_tokens, step_seqs);
+    const double mtp =
+        d.speculation.depth > 0 ? perf::MtpWeightBytesPerGpu(model, precision, map) : 0;
+    auto fit = parallel::FitMemory(model, system, precision, map, step_tokens, step_seqs, mtp);
     if (!fit.weights_fit || fit.kv_budget <= 0) {
       return Fail(
           "{} does not fit in memory: weights {:.1f} GiB + activations {:.1f} GiB + "
@@ -105,6 +114,10 @@ Result<std::vector<Pool>> BuildPools(const model::ModelSpec& model,
     c.model = p.model.get();
     c.max_batch = role == Role::kPrefill ? std::max(1, spec.max_batch) : batch;
     c.chunk = spec.chunk;
+    if (role == Role::kColocated && spec.chunk > 0 && p.model->tokens_per_step() > 1) {
+      c.chunk = std::max<int64_t>(
+          1, std::llround(static_cast<double>(spec.chunk) / p.model->tokens_per_step()));
+    }
     c.kv_capacity = fit.kv_budget * map.dp;
     c.kv = MakeKvCost(model, precision, map);
     // TensorRT-LLM's default capacity scheduler guarantees no eviction.

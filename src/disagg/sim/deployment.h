@@ -42,8 +42,15 @@ struct Deployment {
   PoolSpec colocated;
   PoolSpec prefill;
   PoolSpec decode;
+  // Speculative decoding on every instance (the MTP module's weights loaded
+  // everywhere; a co-located pool's chunk is the engine's prompt budget per
+  // engine step, so its instances take chunk / tokens-per-step per step).
+  perf::Speculation speculation;
   int gpus() const;
   std::string Describe() const;
+
+ private:
+  std::string Speculative() const;  // ", MTP depth k (t tokens/step)" or ""
 };
 
 struct Pool {

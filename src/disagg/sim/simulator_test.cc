@@ -55,6 +55,38 @@ TEST(SimulatorSteadyState, ColocatedPiggybackMatchesAnalytic) {
   EXPECT_NEAR(r->tokens_per_s_per_gpu / analytic_tput, 1.0, 0.05);
 }
 
+// Speculative decoding: an engine step yields tokens_per_step() tokens per
+// decoding sequence and carries the engine's prompt budget, so a co-located
+// instance takes budget / tokens_per_step() prompt tokens per token step and
+// the steady state matches the analytic piggyback model at that chunk.
+TEST(SimulatorSteadyState, SpeculativeColocatedMatchesAnalytic) {
+  SimConfig c = Base("deepseek-r1", "b200_sxm");
+  c.precision = Preset("fp4");
+  const double isl = 1024, osl = 256, budget = 2048;
+  perf::Mapping m{8, 1, 1, 1, 8};
+  c.deployment.speculation = {3, perf::kMtpAcceptance};
+  c.deployment.colocated = PoolSpec{m, 1, 0, static_cast<int64_t>(budget)};
+  auto step = *perf::StepModel::Create(c.model, c.system, c.precision, m, c.backend,
+                                       c.deployment.speculation);
+  const double chunk = budget / step.tokens_per_step();
+  // Clients for a full prompt budget: B = chunk x OSL / ISL decoding.
+  c.concurrency = static_cast<int>(chunk * osl / isl) + 16;
+  c.closed_requests = 30 * c.concurrency;
+  c.warmup = 20;
+  auto lengths = FixedLengths(isl, osl);
+  c.lengths = lengths.get();
+  auto r = Simulate(c);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  auto a = serving::EvaluatePiggyback(step, {isl, osl - 1}, chunk);
+  EXPECT_NEAR(r->ttl.mean / a.ttl, 1.0, 0.05);
+  // And it decodes faster per token than the same deployment without.
+  SimConfig plain = c;
+  plain.deployment.speculation = {};
+  auto rp = Simulate(plain);
+  ASSERT_TRUE(rp.has_value()) << rp.error().message;
+  EXPECT_LT(r->ttl.mean, rp->ttl.mean);
+}
+
 TEST(SimulatorSteadyState, DisaggregatedMatchesRateMatching) {
   SimConfig c = Base("llama-3.1-70b", "h200_sxm");
   const double isl = 4096, osl = 512;
