@@ -59,6 +59,7 @@ RowPrediction PredictOne(const SiliconRow& row, const PredictOptions& o, SpecCac
   c.backend = row.backend;
   auto& d = c.deployment;
   d.speculation = row.speculation;
+  if (d.speculation.depth > 0) d.speculation.acceptance = o.mtp_acceptance;
   if (row.disaggregated) {
     d.disaggregated = true;
     d.prefill = sim::PoolSpec{row.prefill.mapping, row.prefill.workers,

@@ -44,6 +44,9 @@ struct PredictOptions {
   int rounds = 10;  // simulated requests per client after the ramp (replay length)
   int benchmark_requests = kBenchmarkRequests;  // the first is the opening burst
   int64_t chunk = 8192;  // co-located prompt tokens per step (the engines' default budget)
+  // Acceptance assumed for rows that ran speculative decoding the file does
+  // not record (SiliconRow::speculation).
+  double mtp_acceptance = perf::kMtpAcceptance;
   bool parallel = true;
   // The system specs to use by name (calibration candidates); catalog
   // systems are loaded for names not given.

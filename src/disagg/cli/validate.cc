@@ -21,6 +21,7 @@ struct ValidateFlags {
   bool strict = false;
   int rounds = 10;
   int benchmark_requests = calib::kBenchmarkRequests;
+  double mtp_acceptance = perf::kMtpAcceptance;
 };
 
 std::vector<std::string> SplitKeys(const std::string& text) {
@@ -52,6 +53,9 @@ void RunValidate(const ValidateFlags& f) {
   if (f.csv.empty()) DieF("--csv: required");
   RequirePositive(f.rounds, "--rounds");
   RequirePositive(f.benchmark_requests, "--benchmark-requests");
+  if (!(f.mtp_acceptance >= 0 && f.mtp_acceptance <= 1)) {
+    DieF("--mtp-acceptance: {} is not a probability (0-1)", f.mtp_acceptance);
+  }
   auto keys = SplitKeys(f.by);
   if (!f.rows_out.empty()) Unwrap(CheckWritable(f.rows_out, "--rows-out"));
   calib::SiliconOptions so;
@@ -60,6 +64,7 @@ void RunValidate(const ValidateFlags& f) {
   calib::PredictOptions po;
   po.rounds = f.rounds;
   po.benchmark_requests = f.benchmark_requests;
+  po.mtp_acceptance = f.mtp_acceptance;
   auto predictions = calib::PredictRows(data.rows, po);
 
   std::map<std::string, long long> skipped = data.skipped;
@@ -138,6 +143,7 @@ void RunValidate(const ValidateFlags& f) {
     j["mtp_assumed"] = SummaryJson(mtp_summary);
     j["rounds"] = f.rounds;
     j["benchmark_requests"] = f.benchmark_requests;
+    j["mtp_acceptance"] = f.mtp_acceptance;
     std::fputs((j.dump(2) + "\n").c_str(), stdout);
     return;
   }
@@ -182,6 +188,10 @@ void AddValidateCommand(CLI::App& app) {
   cmd->add_option("--rows-out", f->rows_out, "write every row's prediction and error as CSV");
   cmd->add_option("--rounds", f->rounds,
                   "simulated requests per client after the ramp (replay length)")
+      ->capture_default_str();
+  cmd->add_option("--mtp-acceptance", f->mtp_acceptance,
+                  "draft acceptance assumed for rows that ran MTP speculative decoding no column "
+                  "records (the mtp-assumed group)")
       ->capture_default_str();
   cmd->add_option("--benchmark-requests", f->benchmark_requests,
                   "requests each benchmark client sent; the first is the opening burst")

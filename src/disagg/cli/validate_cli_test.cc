@@ -73,6 +73,8 @@ TEST_F(CliTest, ValidateBadInput) {
   ExpectUsageError(Run({"validate", "--csv", csv, "--by", "colour"}), {"--by", "colour"});
   ExpectUsageError(Run({"validate", "--csv", csv, "--benchmark-requests", "0"}),
                    {"--benchmark-requests"});
+  ExpectUsageError(Run({"validate", "--csv", csv, "--mtp-acceptance", "-0.2"}),
+                   {"--mtp-acceptance", "-0.2"});
 }
 
 TEST_F(CliTest, CalibrateEndToEndWritesAFittedSystem) {
