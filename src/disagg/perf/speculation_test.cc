@@ -155,9 +155,6 @@ TEST(Speculation, CreateRejectsWhatCannotBeModelled) {
   const auto r1 = CatalogModel("deepseek-r1");
   EXPECT_FALSE(create(r1, Mapping{8, 1, 1, 1, 8}, {kMaxSpeculationDepth + 1, 0.8}).has_value());
   EXPECT_FALSE(create(r1, Mapping{8, 1, 1, 1, 8}, {2, 1.5}).has_value());
-  auto pp = create(r1, Mapping{8, 2, 1, 1, 8}, {2, 0.8});
-  ASSERT_FALSE(pp.has_value());
-  EXPECT_NE(pp.error().message.find("pipeline"), std::string::npos);
   EXPECT_TRUE(create(r1, Mapping{8, 1, 1, 1, 8}, {2, 0.8}).has_value());
 }
 

@@ -88,10 +88,6 @@ Result<StepModel> StepModel::Create(const model::ModelSpec& model,
           "does not have",
           model.source, model.name);
     }
-    if (m.pp > 1) {
-      return Fail("mapping {}: speculative decoding with pipeline parallelism is not modelled",
-                  m.Label());
-    }
   }
 
   StepModel s;
@@ -364,7 +360,9 @@ StepCost StepModel::Evaluate(const BatchShape& batch) const {
   const StepBreakdown draft = DraftCost(batch);
   c.breakdown += draft;
   c.latency += draft.total();
-  c.period = c.latency;  // pp = 1 (Create)
+  // The MTP module runs after the last stage; with pp > 1 the period is taken
+  // as if that stage were the slowest (an upper bound).
+  c.period += draft.total();
   c.breakdown = c.breakdown.Scaled(1 / e);
   c.latency /= e;
   c.period /= e;

@@ -17,7 +17,9 @@
 // ones, plus `tokens_per_step()` x the step's prompt tokens) is costed and
 // divided by the tokens it yields per sequence. A caller with a per-step
 // prompt budget C must therefore pass C / tokens_per_step() prompt tokens per
-// step; steps without decoding sequences are costed as without speculation.
+// step; steps without decoding sequences are costed as without speculation
+// (StageTimes, used for pipelined prefill, ignores it). With pp > 1 the drafts
+// are added to the period as if the last stage were the slowest.
 #ifndef DISAGG_PERF_STEP_MODEL_H_
 #define DISAGG_PERF_STEP_MODEL_H_
 
