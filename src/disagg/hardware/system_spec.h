@@ -55,8 +55,11 @@ struct Calibration {
   double attn_decode_eff = 0.7;       // fraction of HBM bandwidth of decode KV reads
   double comm_bw_eff = 0.75;          // fraction of link bandwidth collectives achieve
   double comm_latency_factor = 0.25;  // ring per-hop latency as a fraction of the link latency
-  double moe_imbalance = 1.2;  // busiest expert rank's routed load / mean load (routing skew)
-  double moe_gemm_eff = 1.0;   // grouped expert GEMMs' compute rate / the dense GEMM rate
+  // Busiest expert rank's persistent routed load / mean load (routing skew);
+  // random routing's fluctuation, which fades with the load, is added to it
+  // (perf::StepModel).
+  double moe_imbalance = 1.2;
+  double moe_gemm_eff = 1.0;  // grouped expert GEMMs' compute rate / the dense GEMM rate
   // Share of the experts a batch's routing effectively spreads over (1:
   // uniform); real routers favour popular experts, so a batch touches fewer.
   double moe_routing_spread = 1.0;

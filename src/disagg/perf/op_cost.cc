@@ -19,6 +19,8 @@ Device Device::FromSystem(const hardware::SystemSpec& system) {
   d.attn_len_half = c.attn_len_half;
   d.kernel_overhead = c.kernel_overhead;
   d.moe_imbalance = c.moe_imbalance;
+  // Single-kernel benchmarks route perfectly evenly.
+  d.moe_random_routing = !c.standalone_kernels;
   d.moe_gemm_eff = c.moe_gemm_eff;
   d.moe_routing_spread = c.moe_routing_spread;
   d.quantize_overhead = c.standalone_kernels ? c.kernel_overhead : 0;

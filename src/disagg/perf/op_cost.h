@@ -41,9 +41,10 @@ struct Device {
   double attn_flops = 0;  // bf16 FLOP/s at attn_prefill_eff
   double attn_len_half = 256;
   double kernel_overhead = 0;
-  double moe_imbalance = 1;       // busiest expert rank's load / mean load
-  double moe_gemm_eff = 1;        // grouped expert GEMMs' rate / the dense GEMM rate
-  double moe_routing_spread = 1;  // share of experts routing effectively spreads over
+  double moe_imbalance = 1;        // busiest expert rank's persistent load skew (x mean load)
+  bool moe_random_routing = true;  // loads also fluctuate as random picks do (false: balanced)
+  double moe_gemm_eff = 1;         // grouped expert GEMMs' rate / the dense GEMM rate
+  double moe_routing_spread = 1;   // share of experts routing effectively spreads over
   // Fixed cost of the activation-quantisation kernel before an fp8/fp4 GEMM:
   // 0 in serving engines, which fuse it into the preceding norm or
   // activation kernel; a kernel's launch for stand-alone GEMM benchmarks.

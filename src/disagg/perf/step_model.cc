@@ -98,6 +98,9 @@ Result<StepModel> StepModel::Create(const model::ModelSpec& model,
   s.precision_ = precision;
   s.mapping_ = mapping;
   s.device_ = Device::FromSystem(system);
+  s.routing_excess_coef_ = s.device_.moe_random_routing && m.moe_ep > 1
+                               ? 2 * std::log(static_cast<double>(m.moe_ep))
+                               : 0;
   s.step_overhead_ = system.calibration.step_overhead[static_cast<int>(backend)];
   s.seq_overhead_ = system.calibration.seq_overhead[static_cast<int>(backend)];
   s.request_overhead_ = system.calibration.request_overhead[static_cast<int>(backend)];
@@ -245,8 +248,13 @@ void StepModel::Moe(const BatchShape& b, double batch_tokens, StepBreakdown& c) 
   const double assignments = group_tokens * m.experts_per_token;
   const double local_experts = static_cast<double>(m.num_experts) / map.moe_ep;
   const double mean_rank = assignments / map.moe_ep;
+  // The busiest expert rank: a persistent routing skew (moe_imbalance) plus
+  // the excess of random picks, the expected maximum of moe_ep near-Poisson
+  // loads of mean L, about sqrt(2 ln(moe_ep) L): a light batch balances worse
+  // than a large prefill, whose excess fades relative to L.
+  const double excess = std::sqrt(routing_excess_coef_ * mean_rank);
   const double rank_rows =
-      std::min(mean_rank * d.moe_imbalance,
+      std::min(mean_rank * d.moe_imbalance + excess,
                group_tokens * std::min<double>(m.experts_per_token, local_experts));
   // Expected distinct experts hit: real routing concentrates on a popular
   // part of the experts (moe_routing_spread of them behave like a uniform

@@ -151,7 +151,8 @@ class StepModel {
   double request_overhead_ = 0;
   Speculation speculation_;
   double tokens_per_step_ = 1;
-  int draft_kind_ = 0;  // layer kind of the MTP module (the model's last layer)
+  int draft_kind_ = 0;              // layer kind of the MTP module (the model's last layer)
+  double routing_excess_coef_ = 0;  // 2 ln(moe_ep) under random routing, else 0 (Moe)
   double cap_ = 0;
   int num_kinds_ = 0;
   std::array<bool, kMaxLayerKinds> kind_capped_{};
