@@ -69,7 +69,8 @@ void RunEstimate(const EstimateFlags& f) {
   // batch holds its prompts.
   const double rank_seqs = std::ceil(batch / map.dp);
   const double chunk = prefill && chunk_flag > 0 ? std::min(chunk_flag, isl) : isl;
-  const double step_tokens = prefill ? rank_seqs * chunk : rank_seqs / map.pp;
+  const double step_tokens =
+      prefill ? rank_seqs * chunk : rank_seqs / map.pp * step.rows_per_decode();
   const double mtp_weights = specs.speculation.depth > 0
                                  ? perf::MtpWeightBytesPerGpu(model, specs.precision, map)
                                  : 0;

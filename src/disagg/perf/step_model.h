@@ -115,6 +115,9 @@ class StepModel {
   const Speculation& speculation() const { return speculation_; }
   // Mean tokens per decoding sequence per engine step (1 without speculation).
   double tokens_per_step() const { return tokens_per_step_; }
+  // Rows an engine step runs per decoding sequence (its token and the drafts
+  // it verifies): what the activation workspace must hold.
+  double rows_per_decode() const { return 1.0 + speculation_.depth; }
 
   const Mapping& mapping() const { return mapping_; }
   const model::ModelSpec& model() const { return model_; }

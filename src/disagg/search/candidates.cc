@@ -114,8 +114,8 @@ void DecodeCandidates(const perf::StepModel& step, const hardware::SystemSpec& s
   const int max_per_rank = static_cast<int>(std::min<int64_t>(cap / map.dp, 1 << 14));
   for (int per_rank : DecodeBatchGrid(max_per_rank)) {
     const int batch = per_rank * map.dp;
-    if (per_rank > 256 &&
-        FitSequences(step, system, per_rank / double(map.pp), per_rank, context) < batch) {
+    const double rows = per_rank * step.rows_per_decode();  // with verified drafts
+    if (rows > 256 && FitSequences(step, system, rows / map.pp, per_rank, context) < batch) {
       tally.Reject(Infeasible::kOutOfMemory);
       continue;
     }
@@ -162,7 +162,8 @@ void ColocatedCandidates(const perf::StepModel& step, const hardware::SystemSpec
     double c = std::round(chunk / 16) * 16;
     double decode = c * w.osl / w.isl;
     double seqs_rank = std::ceil((decode + std::ceil(c / w.isl)) / map.dp);
-    if (FitSequences(step, system, (c + decode) / map.dp / map.pp, seqs_rank, context) <
+    const double engine_rows = c * per_engine_step + decode * step.rows_per_decode();
+    if (FitSequences(step, system, engine_rows / map.dp / map.pp, seqs_rank, context) <
         seqs_rank * map.dp) {
       tally.Reject(Infeasible::kOutOfMemory);
       continue;

@@ -97,7 +97,8 @@ Result<std::vector<Pool>> BuildPools(const model::ModelSpec& model,
       step_tokens = step_seqs * tokens;
     } else {
       step_seqs = std::min<double>(batch, 4096) / map.dp / map.pp;
-      step_tokens = step_seqs + (role == Role::kColocated ? spec.chunk : 0);
+      step_tokens =
+          step_seqs * p.model->rows_per_decode() + (role == Role::kColocated ? spec.chunk : 0);
     }
     const double mtp =
         d.speculation.depth > 0 ? perf::MtpWeightBytesPerGpu(model, precision, map) : 0;
