@@ -27,26 +27,31 @@ double AttentionParamsPerGpu(const model::ModelSpec& m, AttentionType type, int 
   return h * (q_width + kv_width) + o + indexer;
 }
 
+// Adds one decoder layer of `kind` as one GPU holds it.
+void AddLayerWeights(const model::ModelSpec& m, const Precision& p, const Mapping& map,
+                     const model::LayerKind& kind, StageWeights& w) {
+  const double gemm_b = BytesPerElement(p.gemm.weight);
+  w.attention += AttentionParamsPerGpu(m, kind.attention, map.tp) * gemm_b;
+  if (kind.ffn == FfnType::kDense) {
+    w.dense_ffn += m.DenseFfnParams() / map.tp * gemm_b;
+  } else {
+    w.experts += m.num_experts * m.ExpertParams() / (map.moe_ep * map.moe_tp) *
+                 BytesPerElement(p.moe.weight);
+    w.experts += m.SharedExpertParams() / map.tp * gemm_b;
+    w.experts += m.RouterParams() * BytesPerElement(DType::kBf16);
+  }
+}
+
 }  // namespace
 
 StageWeights WeightBytesPerGpu(const model::ModelSpec& m, const Precision& p, const Mapping& map,
                                int stage) {
   StageWeights w;
-  const double gemm_b = BytesPerElement(p.gemm.weight);
-  const double moe_b = BytesPerElement(p.moe.weight);
   const double bf16 = BytesPerElement(DType::kBf16);
   int begin = StageBegin(m.num_layers, map.pp, stage);
   int end = StageBegin(m.num_layers, map.pp, stage + 1);
   for (int layer = begin; layer < end; ++layer) {
-    const auto& kind = m.kinds[m.layer_kind[layer]];
-    w.attention += AttentionParamsPerGpu(m, kind.attention, map.tp) * gemm_b;
-    if (kind.ffn == FfnType::kDense) {
-      w.dense_ffn += m.DenseFfnParams() / map.tp * gemm_b;
-    } else {
-      w.experts += m.num_experts * m.ExpertParams() / (map.moe_ep * map.moe_tp) * moe_b;
-      w.experts += m.SharedExpertParams() / map.tp * gemm_b;
-      w.experts += m.RouterParams() * bf16;
-    }
+    AddLayerWeights(m, p, map, m.kinds[m.layer_kind[layer]], w);
   }
   const double table = static_cast<double>(m.vocab_size) * m.hidden_size / map.tp * bf16;
   if (stage == 0) w.embedding += table;
@@ -57,20 +62,11 @@ StageWeights WeightBytesPerGpu(const model::ModelSpec& m, const Precision& p, co
 
 double MtpWeightBytesPerGpu(const model::ModelSpec& m, const Precision& p, const Mapping& map) {
   if (m.num_mtp_layers == 0 || m.layer_kind.empty()) return 0;
-  const auto& kind = m.kinds[m.layer_kind.back()];
-  const double gemm_b = BytesPerElement(p.gemm.weight);
+  StageWeights layer;
+  AddLayerWeights(m, p, map, m.kinds[m.layer_kind.back()], layer);
   const double h = static_cast<double>(m.hidden_size);
-  double layer = AttentionParamsPerGpu(m, kind.attention, map.tp) * gemm_b;
-  if (kind.ffn == FfnType::kDense) {
-    layer += m.DenseFfnParams() / map.tp * gemm_b;
-  } else {
-    layer += m.num_experts * m.ExpertParams() / (map.moe_ep * map.moe_tp) *
-             BytesPerElement(p.moe.weight);
-    layer += m.SharedExpertParams() / map.tp * gemm_b;
-    layer += m.RouterParams() * BytesPerElement(DType::kBf16);
-  }
-  layer += 2 * h * h / map.tp * gemm_b;
-  return m.num_mtp_layers * layer;
+  const double merge = 2 * h * h / map.tp * BytesPerElement(p.gemm.weight);
+  return m.num_mtp_layers * (layer.total() + merge);
 }
 
 double MaxWeightBytesPerGpu(const model::ModelSpec& m, const Precision& p, const Mapping& map) {

@@ -15,6 +15,7 @@ namespace {
 using testing::CatalogModel;
 using testing::CatalogSystem;
 using testing::IdealSystem;
+using testing::MakeStep;
 using testing::Preset;
 
 // Llama-3.1-8B given one MTP module (a decoder layer like its last, dense):
@@ -23,13 +24,6 @@ model::ModelSpec LlamaWithMtp() {
   auto m = CatalogModel("llama-3.1-8b");
   m.num_mtp_layers = 1;
   return m;
-}
-
-StepModel Make(const model::ModelSpec& m, const hardware::SystemSpec& s, const char* precision,
-               Mapping map, Speculation spec = {}) {
-  auto r = StepModel::Create(m, s, Preset(precision), map, hardware::Backend::kTrtllm, spec);
-  EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
-  return *r;
 }
 
 TEST(Speculation, TokensPerStepIsTheExpectedAcceptedPrefixPlusOne) {
@@ -55,9 +49,9 @@ TEST(Speculation, DraftCostIsTheMtpLayerMergeAndLmHeadStreamedPerPass) {
   // engine step is the plain step + 1.554 ms (+ ~1%), and a step per token
   // is that divided by 1 + a.
   const auto m = LlamaWithMtp();
-  const StepModel plain = Make(m, IdealSystem(), "bf16", Mapping{});
+  const StepModel plain = MakeStep(m, IdealSystem(), "bf16", Mapping{});
   const Speculation spec{1, 0.6};
-  const StepModel mtp = Make(m, IdealSystem(), "bf16", Mapping{}, spec);
+  const StepModel mtp = MakeStep(m, IdealSystem(), "bf16", Mapping{}, spec);
   BatchShape b = plain.NewBatch();
   b.AddDecode(1, 100);
   const double draft = 776994816.0 * 2 / 1e12;
@@ -86,8 +80,8 @@ TEST(Speculation, StepsWithoutDecodingAreUnchanged) {
   const auto m = CatalogModel("deepseek-r1");
   const auto s = CatalogSystem("b200_sxm");
   const Mapping map{8, 1, 1, 1, 8};
-  const StepModel plain = Make(m, s, "fp4", map);
-  const StepModel mtp = Make(m, s, "fp4", map, {3, kMtpAcceptance});
+  const StepModel plain = MakeStep(m, s, "fp4", map);
+  const StepModel mtp = MakeStep(m, s, "fp4", map, {3, kMtpAcceptance});
   BatchShape b = plain.NewBatch();
   b.AddPrefill(2, 4096, 0);
   EXPECT_DOUBLE_EQ(mtp.Evaluate(b).latency, plain.Evaluate(b).latency);
@@ -99,8 +93,8 @@ TEST(Speculation, NoAcceptanceNeverBeatsPlainDecoding) {
   const auto m = CatalogModel("deepseek-r1");
   const auto s = CatalogSystem("b200_sxm");
   const Mapping map{8, 1, 1, 1, 8};
-  const StepModel plain = Make(m, s, "fp4", map);
-  const StepModel mtp = Make(m, s, "fp4", map, {3, 0.0});
+  const StepModel plain = MakeStep(m, s, "fp4", map);
+  const StepModel mtp = MakeStep(m, s, "fp4", map, {3, 0.0});
   for (double batch : {1.0, 8.0, 64.0, 512.0}) {
     BatchShape b = plain.NewBatch();
     b.AddDecode(batch, 2000);
@@ -117,8 +111,8 @@ TEST(Speculation, GainShrinksAsTheStepTurnsComputeBound) {
   // would not otherwise touch.)
   const auto m = LlamaWithMtp();
   const auto s = CatalogSystem("b200_sxm");
-  const StepModel plain = Make(m, s, "fp8", Mapping{});
-  const StepModel mtp = Make(m, s, "fp8", Mapping{}, {3, kMtpAcceptance});
+  const StepModel plain = MakeStep(m, s, "fp8", Mapping{});
+  const StepModel mtp = MakeStep(m, s, "fp8", Mapping{}, {3, kMtpAcceptance});
   double previous = 0;
   for (double batch : {64.0, 512.0, 4096.0}) {
     BatchShape b = plain.NewBatch();
@@ -134,8 +128,8 @@ TEST(Speculation, GainShrinksAsTheStepTurnsComputeBound) {
   // where every expert is touched, speculation gains less than at 64.
   const auto r1 = CatalogModel("deepseek-r1");
   const Mapping dep{1, 1, 8, 1, 8};
-  const StepModel r1_plain = Make(r1, s, "fp4", dep);
-  const StepModel r1_mtp = Make(r1, s, "fp4", dep, {3, kMtpAcceptance});
+  const StepModel r1_plain = MakeStep(r1, s, "fp4", dep);
+  const StepModel r1_mtp = MakeStep(r1, s, "fp4", dep, {3, kMtpAcceptance});
   auto ratio = [&](double batch) {
     BatchShape b = r1_plain.NewBatch();
     b.AddDecode(batch, 2000);

@@ -13,18 +13,12 @@ namespace {
 using testing::CatalogModel;
 using testing::CatalogSystem;
 using testing::IdealSystem;
+using testing::MakeStep;
 using testing::Preset;
-
-StepModel Make(const model::ModelSpec& m, const hardware::SystemSpec& s, const char* precision,
-               Mapping map) {
-  auto r = StepModel::Create(m, s, Preset(precision), map, hardware::Backend::kTrtllm);
-  EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
-  return *r;
-}
 
 TEST(StepModel, SmallBatchDecodeIsWeightBandwidthBound) {
   auto m = CatalogModel("llama-3.1-70b");
-  StepModel step = Make(m, IdealSystem(), "bf16", Mapping{});
+  StepModel step = MakeStep(m, IdealSystem(), "bf16", Mapping{});
   BatchShape b = step.NewBatch();
   b.AddDecode(1, 100);
   // Every weight except the input embedding is streamed once per step:
@@ -39,7 +33,7 @@ TEST(StepModel, SmallBatchDecodeIsWeightBandwidthBound) {
 
 TEST(StepModel, LargePrefillIsComputeBound) {
   auto m = CatalogModel("llama-3.1-70b");
-  StepModel step = Make(m, IdealSystem(), "bf16", Mapping{});
+  StepModel step = MakeStep(m, IdealSystem(), "bf16", Mapping{});
   BatchShape b = step.NewBatch();
   b.AddPrefill(1, 8192, 0);
   // Linear layers: 2 FLOP per parameter per token over the 69.45e9 layer
@@ -64,8 +58,8 @@ TEST(StepModel, LargePrefillIsComputeBound) {
 TEST(StepModel, TensorParallelAddsTwoAllReducesPerLayer) {
   auto m = CatalogModel("llama-3.1-8b");
   auto sys = IdealSystem();
-  StepModel tp1 = Make(m, sys, "bf16", Mapping{1, 1, 1, 1, 1});
-  StepModel tp4 = Make(m, sys, "bf16", Mapping{4, 1, 1, 1, 1});
+  StepModel tp1 = MakeStep(m, sys, "bf16", Mapping{1, 1, 1, 1, 1});
+  StepModel tp4 = MakeStep(m, sys, "bf16", Mapping{4, 1, 1, 1, 1});
   BatchShape b = tp4.NewBatch();
   b.AddDecode(16, 1000);
   // Communication at tp4: 2 all-reduces per layer x 32 layers of 16 tokens x
@@ -84,7 +78,7 @@ TEST(StepModel, LongerContextNeverSpeedsADecodeStep) {
     auto sys = CatalogSystem("h200_sxm");
     Mapping map{8, 1, 1, 1, 1};
     if (m.is_moe()) map.moe_ep = 8;
-    StepModel step = Make(m, sys, "fp8", map);
+    StepModel step = MakeStep(m, sys, "fp8", map);
     for (double batch : {1.0, 32.0, 256.0}) {
       double previous = 0;
       for (double ctx = 0; ctx <= 131072; ctx = ctx * 2 + 64) {
@@ -105,7 +99,7 @@ TEST(StepModel, LargerBatchNeverLowersStepTime) {
     for (Mapping map : {Mapping{1, 1, 1, 1, 1}, Mapping{4, 1, 1, 1, 4}, Mapping{1, 1, 8, 1, 8},
                         Mapping{2, 2, 1, 2, 1}}) {
       if (!parallel::CheckMapping(m, sys, map).ok()) continue;
-      StepModel step = Make(m, sys, "fp8", map);
+      StepModel step = MakeStep(m, sys, "fp8", map);
       double prev_decode = 0, prev_prefill = 0;
       for (double batch = 1; batch <= 1024; batch *= 2) {
         BatchShape d = step.NewBatch();
@@ -127,11 +121,11 @@ TEST(StepModel, HostOverheadIsPerStepPlusPerSequenceOfTheBusiestRank) {
   hardware::SystemSpec sys = IdealSystem();
   Mapping map;
   map.tp = 1;
-  StepModel bare = Make(m, sys, "bf16", map);
+  StepModel bare = MakeStep(m, sys, "bf16", map);
   // TensorRT-LLM: 400 us per step plus 20 us per running sequence.
   sys.calibration.step_overhead[static_cast<int>(hardware::Backend::kTrtllm)] = 400e-6;
   sys.calibration.seq_overhead[static_cast<int>(hardware::Backend::kTrtllm)] = 20e-6;
-  StepModel host = Make(m, sys, "bf16", map);
+  StepModel host = MakeStep(m, sys, "bf16", map);
   BatchShape b = bare.NewBatch();
   b.AddDecode(60, 1000);
   b.AddPrefill(4, 512, 0);
@@ -150,7 +144,7 @@ TEST(StepModel, AttentionDpExpertLoadIsTheWholeBatchNotRanksTimesTheBusiest) {
   map.tp = 1;
   map.dp = 8;
   map.moe_ep = 8;
-  StepModel step = Make(m, CatalogSystem("b200_sxm"), "fp8", map);
+  StepModel step = MakeStep(m, CatalogSystem("b200_sxm"), "fp8", map);
   BatchShape one = step.NewBatch(), eight = step.NewBatch();
   one.AddPrefill(1, 8192, 0);
   eight.AddPrefill(8, 8192, 0);
@@ -181,7 +175,7 @@ TEST(StepModel, RandomRoutingExcessIsTheExpectedMaximumOfTheRankLoads) {
   auto random = IdealSystem();
   auto balanced = IdealSystem();
   balanced.calibration.standalone_kernels = true;
-  StepModel r = Make(m, random, "bf16", map), b = Make(m, balanced, "bf16", map);
+  StepModel r = MakeStep(m, random, "bf16", map), b = MakeStep(m, balanced, "bf16", map);
   BatchShape prompt = r.NewBatch();
   prompt.AddPrefill(1, 131072, 0);
   EXPECT_NEAR(r.Evaluate(prompt).breakdown.moe / b.Evaluate(prompt).breakdown.moe, 4128.0 / 4096.0,
@@ -190,7 +184,7 @@ TEST(StepModel, RandomRoutingExcessIsTheExpectedMaximumOfTheRankLoads) {
 
 TEST(StepModel, SlidingWindowCapsAttentionWork) {
   auto m = CatalogModel("gpt-oss-120b");
-  StepModel step = Make(m, IdealSystem(), "bf16", Mapping{});
+  StepModel step = MakeStep(m, IdealSystem(), "bf16", Mapping{});
   // Half the layers slide over 128 tokens: going from 64K to 128K context
   // adds attention work only in the 18 full layers.
   BatchShape a = step.NewBatch(), b = step.NewBatch();
@@ -237,7 +231,7 @@ TEST(Sharding, ExpertParallelismDividesExpertMemory) {
 TEST(Pipeline, UnchunkedPrefillMatchesOneStep) {
   auto m = CatalogModel("llama-3.1-70b");
   auto sys = CatalogSystem("h100_sxm");
-  StepModel step = Make(m, sys, "fp8", Mapping{2, 4, 1, 1, 1});
+  StepModel step = MakeStep(m, sys, "fp8", Mapping{2, 4, 1, 1, 1});
   BatchShape b = step.NewBatch();
   b.AddPrefill(2, 4096, 0);
   auto timing = PipelinedPrefill(step, 2, 4096, 0);
@@ -247,7 +241,7 @@ TEST(Pipeline, UnchunkedPrefillMatchesOneStep) {
 
 TEST(Pipeline, ChunkedPrefillWithoutPipelineIsSequential) {
   auto m = CatalogModel("llama-3.1-8b");
-  StepModel step = Make(m, CatalogSystem("h100_sxm"), "fp8", Mapping{});
+  StepModel step = MakeStep(m, CatalogSystem("h100_sxm"), "fp8", Mapping{});
   double sum = 0;
   for (int j = 0; j < 4; ++j) {
     BatchShape b = step.NewBatch();
@@ -263,7 +257,7 @@ TEST(Pipeline, EqualStagesFollowThePipelineFormula) {
   // a model whose attention is negligible against its weights at short
   // chunks: stage times then differ by < 1% and so must the formula.
   auto m = CatalogModel("llama-3.1-70b");
-  StepModel step = Make(m, IdealSystem(), "bf16", Mapping{1, 4, 1, 1, 1});
+  StepModel step = MakeStep(m, IdealSystem(), "bf16", Mapping{1, 4, 1, 1, 1});
   auto t = PipelinedPrefill(step, 1, 64, 8);  // 8 chunks of 8 tokens
   BatchShape one = step.NewBatch();
   one.AddPrefill(1, 8, 0, false);
@@ -277,7 +271,7 @@ TEST(Pipeline, ChunkedPipelineCutsLongPromptLatency) {
   auto m = CatalogModel("deepseek-r1");
   auto sys = CatalogSystem("gb200");
   auto p = Preset("fp4");
-  auto make = [&](int pp) { return Make(m, sys, "fp4", Mapping{1, pp, 8, 1, 8}); };
+  auto make = [&](int pp) { return MakeStep(m, sys, "fp4", Mapping{1, pp, 8, 1, 8}); };
   (void)p;
   StepModel pp1 = make(1), pp8 = make(8);
   auto a = PipelinedPrefill(pp1, 1, 65536, 0);

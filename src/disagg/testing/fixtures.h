@@ -1,6 +1,6 @@
 // Test fixtures: a synthetic system with round numbers, so expected step
-// times can be derived by hand, and catalog loaders that fail the test
-// loudly.
+// times can be derived by hand, and catalog loaders and a StepModel maker
+// that fail the test loudly.
 #ifndef DISAGG_TESTING_FIXTURES_H_
 #define DISAGG_TESTING_FIXTURES_H_
 
@@ -9,6 +9,7 @@
 #include "disagg/hardware/system_spec.h"
 #include "disagg/model/hf_config.h"
 #include "disagg/perf/precision.h"
+#include "disagg/perf/step_model.h"
 
 namespace disagg::testing {
 
@@ -60,6 +61,17 @@ inline hardware::SystemSpec CatalogSystem(const char* name) {
 }
 
 inline perf::Precision Preset(const char* name) { return *perf::PrecisionPreset(name); }
+
+// A TensorRT-LLM StepModel of `model` on `system` with a precision preset;
+// fails the test when Create does.
+inline perf::StepModel MakeStep(const model::ModelSpec& model, const hardware::SystemSpec& system,
+                                const char* precision, perf::Mapping mapping,
+                                perf::Speculation speculation = {}) {
+  auto r = perf::StepModel::Create(model, system, Preset(precision), mapping,
+                                   hardware::Backend::kTrtllm, speculation);
+  EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
+  return *r;
+}
 
 }  // namespace disagg::testing
 
