@@ -86,6 +86,28 @@ const SpeculativeImage* Speculative(const SiliconRow& r) {
   return nullptr;
 }
 
+// SGLang's --scheduler-recv-interval of a co-located run (1: the default,
+// every scheduler iteration polls for new requests), from the public launch
+// scripts of the InferenceX single-node sweeps the b200 SGLang rows come from
+// (SemiAnalysisAI/InferenceX benchmarks/{,single_node/}dsr1_fp4_b200.sh,
+// dsr1_fp8_b200.sh, qwen3.5_bf16_b200.sh, qwen3.5_fp8_b200.sh, read
+// 2026-11-23): 30 at concurrency 16 and above, else 10; 10 for DeepSeek-R1
+// fp8 at TP4; 1 with attention DP (SGLang refuses the skipper there). Their
+// H200 and GLM-5 scripts do not set it, nor do the aic-auto-gap-analysis
+// harness rows. Runs wider than one node (tp > 8) came from other harnesses.
+// The file's DeepSeek-V3 db-dump rows and qwen3.5 gap-analysis rows repeat
+// the InferenceX measurements (same values) and take the same setting.
+int RecvInterval(const SiliconRow& r, std::string_view source) {
+  if (r.backend != hardware::Backend::kSglang || r.disaggregated || r.system != "b200_sxm" ||
+      source.contains("aic-auto-gap") || r.agg.mapping.tp > 8 || r.agg.mapping.dp > 1) {
+    return 1;
+  }
+  const bool deepseek = r.model == "deepseek-r1" || r.model == "deepseek-v3";
+  if (!deepseek && r.model != "qwen3.5-397b-a17b") return 1;
+  if (deepseek && r.precision_label == "fp8" && r.agg.mapping.tp == 4) return 10;
+  return r.concurrency >= 16 ? 30 : 10;
+}
+
 std::optional<double> Number(std::string_view s) {
   while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
   while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
@@ -276,6 +298,7 @@ Result<SiliconData> ReadSilicon(const std::string& path, const SiliconOptions& o
             static_cast<int>(std::ceil(static_cast<double>(r.concurrency) / r.agg.mapping.dp));
       }
     }
+    r.recv_interval = RecvInterval(r, source);
     if (const SpeculativeImage* spec = Speculative(r)) {
       const bool dp = (r.disaggregated ? r.decode.mapping.dp : r.agg.mapping.dp) > 1;
       r.speculation.depth = dp ? spec->depth_with_attention_dp : spec->depth;

@@ -78,6 +78,10 @@ struct SiliconRow {
   // Speculative decoding the run used although no column records it (depth
   // 0: none), from the image's published configuration.
   perf::Speculation speculation;
+  // SGLang's --scheduler-recv-interval the run was launched with (1: every
+  // scheduler iteration polls for new requests), from its public launch
+  // script (silicon.cc, RecvInterval).
+  int recv_interval = 1;
   int64_t isl = 0, osl = 0;
   int64_t concurrency = 0;
   double ttft = 0;  // measured mean, s

@@ -25,6 +25,7 @@ struct SimulateFlags {
   int batch = 0;
   int64_t chunk = 8192;
   std::string schedule;
+  int recv_interval = 1;
   std::string prefill, decode;
   std::string from_frontier;
   int point = 0;
@@ -175,6 +176,8 @@ void RunSimulate(const SimulateFlags& f) {
     } else if (!f.schedule.empty()) {
       DieF("--schedule: expected mixed or prefill-first, got '{}'", f.schedule);
     }
+    if (f.recv_interval < 1) DieF("--recv-interval: must be at least 1, got {}", f.recv_interval);
+    c.deployment.colocated.recv_interval = f.recv_interval;
   } else if (f.mode.empty() && f.planner.active()) {
     c.deployment.disaggregated = true;  // pools chosen by the frontier
   } else if (f.mode == "disagg") {
@@ -381,6 +384,10 @@ void AddSimulateCommand(CLI::App& app) {
   cmd->add_option("--schedule", f->schedule,
                   "co-located steps: mixed (prompt chunks beside decodes) or prefill-first "
                   "(default: the backend's, prefill-first for sglang)");
+  cmd->add_option("--recv-interval", f->recv_interval,
+                  "co-located: scheduler iterations between polls for new requests (SGLang's "
+                  "--scheduler-recv-interval; a prefill step counts the whole interval)")
+      ->capture_default_str();
   cmd->add_option("--prefill", f->prefill, "disagg prefill pool: \"instances=2,tp=4,batch=2\"");
   cmd->add_option("--decode", f->decode, "disagg decode pool: \"instances=1,tp=8,batch=128\"");
   cmd->add_option("--from-frontier", f->from_frontier, "a `disagg frontier --json` file");

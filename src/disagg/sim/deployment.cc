@@ -128,6 +128,7 @@ Result<std::vector<Pool>> BuildPools(const model::ModelSpec& model,
     c.prefill_first =
         role == Role::kColocated &&
         (spec.prefill_first >= 0 ? spec.prefill_first == 1 : backend == hardware::Backend::kSglang);
+    c.recv_interval = role == Role::kColocated ? std::max(1, spec.recv_interval) : 1;
     c.gpus = map.gpus();
     pools.push_back(std::move(p));
   }

@@ -35,6 +35,9 @@ struct PoolSpec {
   // backend's default (SGLang prefill first, the others mixed), 0 mixed, 1
   // prefill first.
   int prefill_first = -1;
+  // Co-located: scheduler iterations between polls for new requests
+  // (InstanceConfig::recv_interval; SGLang's --scheduler-recv-interval).
+  int recv_interval = 1;
 };
 
 struct Deployment {

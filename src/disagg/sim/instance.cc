@@ -20,7 +20,8 @@ const char* RoleName(Role r) {
   return "?";
 }
 
-BatchingInstance::BatchingInstance(const InstanceConfig& c) : config_(c) {
+BatchingInstance::BatchingInstance(const InstanceConfig& c)
+    : config_(c), recv_counter_(c.recv_interval) {  // the first poll is due at once
   decode_ = config_.model->NewBatch();
 }
 
@@ -29,11 +30,24 @@ void BatchingInstance::Enqueue(Seq s) {
     rejected_.push_back(s.slot);
     return;
   }
-  waiting_.push_back(s);
   ++outstanding_;
+  // Only a co-located engine's own scheduler polls for new requests; a
+  // decode instance's arrivals were received before their cache moved.
+  const bool polled = config_.recv_interval > 1 && config_.role == Role::kColocated;
+  if (polled && (in_step_ || decoding_ > 0 || !prefilling_.empty())) {
+    inbox_.push_back(s);
+  } else {
+    waiting_.push_back(s);
+  }
+}
+
+void BatchingInstance::Receive() {
+  waiting_.insert(waiting_.end(), inbox_.begin(), inbox_.end());
+  inbox_.clear();
 }
 
 std::vector<Seq> BatchingInstance::DrainQueue() {
+  Receive();
   std::vector<Seq> out(waiting_.begin(), waiting_.end());
   outstanding_ -= static_cast<int64_t>(waiting_.size());
   waiting_.clear();
@@ -124,6 +138,14 @@ void BatchingInstance::Admit(double /*now*/) {
 
 double BatchingInstance::StartStep(double now) {
   if (in_step_) return 0;
+  // The scheduler polls every recv_interval iterations, whether or not
+  // anything arrived; an engine with nothing else to do polls at once (its
+  // idle loop spins through the interval in microseconds).
+  if (recv_counter_ >= config_.recv_interval ||
+      (!inbox_.empty() && waiting_.empty() && prefilling_.empty() && decoding_ == 0)) {
+    Receive();
+    recv_counter_ = 0;
+  }
   Admit(now);
   step_decodes_ = !(config_.prefill_first && !prefilling_.empty());
   perf::BatchShape b = decode_;
@@ -152,6 +174,7 @@ double BatchingInstance::StartStep(double now) {
 
 void BatchingInstance::FinishStep(double /*now*/, StepOutcome& out) {
   in_step_ = false;
+  recv_counter_ += step_chunks_.empty() ? 1 : config_.recv_interval;
   // Every decoding sequence produced one token (unless the step was prompts
   // only).
   if (step_decodes_ && decoding_ > 0) {
@@ -205,6 +228,11 @@ BatchingInstance::Run BatchingInstance::FastForward(double budget) {
   // Steps before the next finish or cap crossing, which must run normally.
   int64_t limit = finish_heap_.empty() ? 0 : finish_heap_.top().step - step_ - 1;
   if (!cap_heap_.empty()) limit = std::min(limit, cap_heap_.top().step - step_ - 1);
+  // Polls in the run: the first step's is due now or at its counter.
+  const int64_t interval = config_.recv_interval;
+  const int64_t counter = recv_counter_ >= interval ? 0 : recv_counter_;
+  // Arrivals held for the next poll: stop short of it.
+  if (!inbox_.empty()) limit = std::min(limit, interval - 1 - recv_counter_);
   if (limit < 2) return run;
   const double n = static_cast<double>(decoding_);
   const double t0 = config_.model->RoundTime(decode_);
@@ -227,6 +255,9 @@ BatchingInstance::Run BatchingInstance::FastForward(double budget) {
   run.time = total(j);
   run.tokens = run.steps * decoding_;
   step_ += run.steps;
+  // Iterations since the last poll after the run's polls (each at a multiple
+  // of the interval); `interval` means one is due at the next step.
+  recv_counter_ = (counter + run.steps - 1) % interval + 1;
   decode_.decode_kv += n * j;
   decode_.decode_kv_capped += static_cast<double>(below_cap_) * j;
   busy_time_ += run.time;

@@ -92,6 +92,14 @@ struct InstanceConfig {
   // whenever one can be formed and mixes chunks with decoding only under
   // --enable-mixed-chunk).
   bool prefill_first = false;
+  // Scheduler iterations between polls for new requests (SGLang's
+  // --scheduler-recv-interval; 1: every iteration, the engines' default).
+  // A co-located instance that is stepping holds arriving requests in an
+  // inbox until the poll: a decode-only step counts one iteration, a step
+  // with prompt work counts the whole interval (SGLang weighs extend steps
+  // 1000 against decode's 1), so a poll follows every prefill. An idle
+  // instance polls at once.
+  int recv_interval = 1;
   int gpus = 1;
 };
 
@@ -104,7 +112,9 @@ class BatchingInstance {
   // (decode: generated >= 1).
   void Enqueue(Seq s);
   bool busy() const { return in_step_; }
-  bool HasWork() const { return !waiting_.empty() || !prefilling_.empty() || decoding_ > 0; }
+  bool HasWork() const {
+    return !inbox_.empty() || !waiting_.empty() || !prefilling_.empty() || decoding_ > 0;
+  }
   // Starts a step if there is work; returns its duration (0: nothing to do).
   double StartStep(double now);
   // Ends the step started last; `now` is its end time.
@@ -127,7 +137,7 @@ class BatchingInstance {
 
   // Load, for routers and timelines.
   int64_t outstanding() const { return outstanding_; }
-  int64_t queued() const { return static_cast<int64_t>(waiting_.size()); }
+  int64_t queued() const { return static_cast<int64_t>(waiting_.size() + inbox_.size()); }
   int64_t running() const { return decoding_ + static_cast<int64_t>(prefilling_.size()); }
   double kv_used() const;
   double kv_fraction() const {
@@ -159,6 +169,8 @@ class BatchingInstance {
 
   int64_t Allocate(const Seq& s);
   void Admit(double now);
+  // The inbox joins the waiting queue (at a scheduler poll).
+  void Receive();
   void StartDecode(int64_t index);
   void StopDecode(int64_t index);
   int64_t Context(const Seq& s) const { return s.admit_ctx + (step_ - s.admit_step); }
@@ -170,6 +182,8 @@ class BatchingInstance {
   std::vector<Seq> seqs_;
   std::vector<int64_t> free_;
   std::deque<Seq> waiting_;
+  std::deque<Seq> inbox_;  // arrived, not yet polled (recv_interval > 1)
+  int64_t recv_counter_ = 0;  // iterations since the last poll
   std::deque<int64_t> prefilling_;    // admitted, prompt not finished (FCFS)
   std::vector<int64_t> admit_order_;  // decoding seqs by admission (preemption victims last)
   std::vector<uint8_t> live_;         // seqs_[i] is decoding
