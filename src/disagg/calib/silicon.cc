@@ -108,6 +108,30 @@ int RecvInterval(const SiliconRow& r, std::string_view source) {
   return r.concurrency >= 16 ? 30 : 10;
 }
 
+// TensorRT-LLM's attention-DP context balancing of a co-located run, from
+// the same sweeps' launch scripts (SemiAnalysisAI/InferenceX
+// benchmarks/{,single_node/,single_node/fixed_seq_len/}dsr1_fp{4,8}_b200_trt.sh,
+// dsr1_fp8_h200_trt.sh, gptoss_fp4_b200_trt.sh, read 2026-11-23), written
+// only when attention DP is on: DeepSeek-R1 {enable_balance: true,
+// timeout_iters: 60, batching_wait_iters: 0}; gpt-oss-120b on b200
+// {enable_balance: true}, so TensorRT-LLM's defaults 50 and 10
+// (llmapi AttentionDpConfig). Their H200 gpt-oss and Llama scripts set none,
+// nor do the disaggregated recipes or the aic-auto-gap-analysis harness.
+sim::AdpBalance AdpBalanceOf(const SiliconRow& r, std::string_view source) {
+  if (r.backend != hardware::Backend::kTrtllm || r.disaggregated || r.agg.mapping.dp <= 1 ||
+      source.contains("aic-auto-gap") || r.agg.mapping.tp * r.agg.mapping.dp > 8) {
+    return {};
+  }
+  if ((r.model == "deepseek-r1" || r.model == "deepseek-v3") &&
+      (r.system == "b200_sxm" || r.system == "h200_sxm")) {
+    return {.timeout_iters = 60, .batching_wait_iters = 0};
+  }
+  if (r.model == "gpt-oss-120b" && r.system == "b200_sxm") {
+    return {.timeout_iters = 50, .batching_wait_iters = 10};
+  }
+  return {};
+}
+
 std::optional<double> Number(std::string_view s) {
   while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
   while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
@@ -299,6 +323,7 @@ Result<SiliconData> ReadSilicon(const std::string& path, const SiliconOptions& o
       }
     }
     r.recv_interval = RecvInterval(r, source);
+    r.adp_balance = AdpBalanceOf(r, source);
     if (const SpeculativeImage* spec = Speculative(r)) {
       const bool dp = (r.disaggregated ? r.decode.mapping.dp : r.agg.mapping.dp) > 1;
       r.speculation.depth = dp ? spec->depth_with_attention_dp : spec->depth;

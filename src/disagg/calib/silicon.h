@@ -38,6 +38,7 @@
 #include "disagg/perf/mapping.h"
 #include "disagg/perf/precision.h"
 #include "disagg/perf/step_model.h"
+#include "disagg/sim/instance.h"
 
 namespace disagg::calib {
 
@@ -82,6 +83,10 @@ struct SiliconRow {
   // scheduler iteration polls for new requests), from its public launch
   // script (silicon.cc, RecvInterval).
   int recv_interval = 1;
+  // TensorRT-LLM's attention-DP context balancing the run was launched with
+  // (off: timeout 0), from its public launch script (silicon.cc,
+  // AdpBalanceOf).
+  sim::AdpBalance adp_balance{};
   int64_t isl = 0, osl = 0;
   int64_t concurrency = 0;
   double ttft = 0;  // measured mean, s

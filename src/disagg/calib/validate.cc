@@ -74,6 +74,7 @@ RowPrediction PredictOne(const SiliconRow& row, const PredictOptions& o, SpecCac
     const int workers = static_cast<int>((row.concurrency + batch - 1) / batch);
     d.colocated = sim::PoolSpec{row.agg.mapping, std::max(1, workers), batch, o.chunk};
     d.colocated.recv_interval = row.recv_interval;
+    d.colocated.adp_balance = row.adp_balance;
   }
   auto lengths = sim::FixedLengths(row.isl, row.osl);
   c.lengths = lengths.get();

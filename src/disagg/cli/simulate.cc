@@ -26,6 +26,7 @@ struct SimulateFlags {
   int64_t chunk = 8192;
   std::string schedule;
   int recv_interval = 1;
+  int adp_timeout = 0, adp_wait = 0;
   std::string prefill, decode;
   std::string from_frontier;
   int point = 0;
@@ -178,6 +179,9 @@ void RunSimulate(const SimulateFlags& f) {
     }
     if (f.recv_interval < 1) DieF("--recv-interval: must be at least 1, got {}", f.recv_interval);
     c.deployment.colocated.recv_interval = f.recv_interval;
+    if (f.adp_timeout < 0) DieF("--adp-balance-timeout: must not be negative, got {}", f.adp_timeout);
+    if (f.adp_wait < 0) DieF("--adp-balance-wait: must not be negative, got {}", f.adp_wait);
+    c.deployment.colocated.adp_balance = {f.adp_timeout, f.adp_wait};
   } else if (f.mode.empty() && f.planner.active()) {
     c.deployment.disaggregated = true;  // pools chosen by the frontier
   } else if (f.mode == "disagg") {
@@ -387,6 +391,13 @@ void AddSimulateCommand(CLI::App& app) {
   cmd->add_option("--recv-interval", f->recv_interval,
                   "co-located: scheduler iterations between polls for new requests (SGLang's "
                   "--scheduler-recv-interval; a prefill step counts the whole interval)")
+      ->capture_default_str();
+  cmd->add_option("--adp-balance-timeout", f->adp_timeout,
+                  "co-located with attention DP: TensorRT-LLM's context balancing, most "
+                  "iterations a new prompt waits for one on every rank (0: off)")
+      ->capture_default_str();
+  cmd->add_option("--adp-balance-wait", f->adp_wait,
+                  "co-located with attention DP: iterations prompts on every rank wait to batch")
       ->capture_default_str();
   cmd->add_option("--prefill", f->prefill, "disagg prefill pool: \"instances=2,tp=4,batch=2\"");
   cmd->add_option("--decode", f->decode, "disagg decode pool: \"instances=1,tp=8,batch=128\"");

@@ -38,6 +38,9 @@ struct PoolSpec {
   // Co-located: scheduler iterations between polls for new requests
   // (InstanceConfig::recv_interval; SGLang's --scheduler-recv-interval).
   int recv_interval = 1;
+  // Co-located with attention DP: TensorRT-LLM's context balancing
+  // (InstanceConfig::adp_balance; off by default).
+  AdpBalance adp_balance{};
 };
 
 struct Deployment {

@@ -136,6 +136,33 @@ void BatchingInstance::Admit(double /*now*/) {
   }
 }
 
+bool BatchingInstance::ReleasePrompts() {
+  const AdpBalance& b = config_.adp_balance;
+  const int64_t ranks = config_.model->mapping().dp;
+  if (!b.on() || ranks <= 1 || config_.role != Role::kColocated) return true;
+  int64_t fresh = 0;
+  for (int64_t index : prefilling_) {
+    const Seq& s = seqs_[index];
+    fresh += s.prefilled == 0;
+    if (fresh >= ranks) break;
+  }
+  const bool every_rank_decodes = decoding_ >= ranks;
+  if (fresh >= ranks) {
+    adp_waiting_iters_ = 0;
+    if (every_rank_decodes && adp_batching_iters_ < b.batching_wait_iters) {
+      ++adp_batching_iters_;
+      return false;
+    }
+    adp_batching_iters_ = 0;
+    return true;
+  }
+  if (++adp_waiting_iters_ >= b.timeout_iters || !every_rank_decodes) {
+    adp_waiting_iters_ = 0;
+    return true;
+  }
+  return false;
+}
+
 double BatchingInstance::StartStep(double now) {
   if (in_step_) return 0;
   // The scheduler polls every recv_interval iterations, whether or not
@@ -147,7 +174,18 @@ double BatchingInstance::StartStep(double now) {
     recv_counter_ = 0;
   }
   Admit(now);
-  step_decodes_ = !(config_.prefill_first && !prefilling_.empty());
+  if (prefilling_.empty() && decoding_ == 0) return 0;  // no iteration
+  const bool release = ReleasePrompts();
+  // Prompt work this step: any started prompt, or new ones when released (a
+  // hold implies decoding sequences, so the step is never empty).
+  bool prompts = false;
+  for (int64_t index : prefilling_) {
+    if (release || seqs_[index].prefilled > 0) {
+      prompts = true;
+      break;
+    }
+  }
+  step_decodes_ = !(config_.prefill_first && prompts);
   perf::BatchShape b = decode_;
   if (!step_decodes_) b = config_.model->NewBatch();
   step_chunks_.clear();
@@ -157,6 +195,7 @@ double BatchingInstance::StartStep(double now) {
   for (int64_t index : prefilling_) {
     if (budget <= 0) break;
     const Seq& s = seqs_[index];
+    if (!release && s.prefilled == 0) continue;  // held back, in FCFS order
     if (s.prefilled == 0 && s.generated == 0) started_.push_back(s.slot);
     int64_t rest = s.prompt() - s.prefilled;
     int64_t take = std::min(rest, budget);
@@ -228,6 +267,12 @@ BatchingInstance::Run BatchingInstance::FastForward(double budget) {
   // Steps before the next finish or cap crossing, which must run normally.
   int64_t limit = finish_heap_.empty() ? 0 : finish_heap_.top().step - step_ - 1;
   if (!cap_heap_.empty()) limit = std::min(limit, cap_heap_.top().step - step_ - 1);
+  // Attention-DP balancing counts the run's iterations too (no prompt waits
+  // in it, so every one adds to the wait, which cycles at the timeout unless
+  // some rank does not decode).
+  const AdpBalance& adp = config_.adp_balance;
+  const bool adp_counts = adp.on() && config_.model->mapping().dp > 1 &&
+                          decoding_ >= config_.model->mapping().dp;
   // Polls in the run: the first step's is due now or at its counter.
   const int64_t interval = config_.recv_interval;
   const int64_t counter = recv_counter_ >= interval ? 0 : recv_counter_;
@@ -258,6 +303,7 @@ BatchingInstance::Run BatchingInstance::FastForward(double budget) {
   // Iterations since the last poll after the run's polls (each at a multiple
   // of the interval); `interval` means one is due at the next step.
   recv_counter_ = (counter + run.steps - 1) % interval + 1;
+  adp_waiting_iters_ = adp_counts ? (adp_waiting_iters_ + run.steps) % adp.timeout_iters : 0;
   decode_.decode_kv += n * j;
   decode_.decode_kv_capped += static_cast<double>(below_cap_) * j;
   busy_time_ += run.time;

@@ -69,6 +69,23 @@ struct StepOutcome {
   }
 };
 
+// TensorRT-LLM's attention-DP context balancing (attention_dp_config
+// enable_balance, timeout_iters, batching_wait_iters): new prompts start only
+// once every attention-DP rank has one, so the ranks' prefills run in the
+// same step. Each scheduler iteration without a prompt on every rank counts
+// towards the timeout, on which whatever prompts wait are released (so
+// their wait is at most one timeout cycle); they are also released at once
+// when some rank has no sequence decoding. With a prompt on every rank and
+// every rank decoding, the start waits a further batching_wait_iters.
+// Evaluated on the instance as a whole: a rank has a prompt when the
+// unstarted prompts number at least the ranks (new requests go to the least
+// loaded rank), and decodes when the decoding sequences do.
+struct AdpBalance {
+  int timeout_iters = 0;  // 0: balancing off (TensorRT-LLM's default)
+  int batching_wait_iters = 0;
+  bool on() const { return timeout_iters > 0; }
+};
+
 struct InstanceConfig {
   Role role = Role::kColocated;
   const perf::StepModel* model = nullptr;  // shared by the pool; must outlive the instance
@@ -100,6 +117,7 @@ struct InstanceConfig {
   // 1000 against decode's 1), so a poll follows every prefill. An idle
   // instance polls at once.
   int recv_interval = 1;
+  AdpBalance adp_balance{};  // co-located with attention DP (dp > 1) only
   int gpus = 1;
 };
 
@@ -171,6 +189,9 @@ class BatchingInstance {
   void Admit(double now);
   // The inbox joins the waiting queue (at a scheduler poll).
   void Receive();
+  // Whether this iteration may start new prompts (AdpBalance); advances its
+  // counters.
+  bool ReleasePrompts();
   void StartDecode(int64_t index);
   void StopDecode(int64_t index);
   int64_t Context(const Seq& s) const { return s.admit_ctx + (step_ - s.admit_step); }
@@ -184,6 +205,8 @@ class BatchingInstance {
   std::deque<Seq> waiting_;
   std::deque<Seq> inbox_;  // arrived, not yet polled (recv_interval > 1)
   int64_t recv_counter_ = 0;  // iterations since the last poll
+  int64_t adp_waiting_iters_ = 0;    // AdpBalance: iterations without a prompt on every rank
+  int64_t adp_batching_iters_ = 0;   // AdpBalance: batching wait so far
   std::deque<int64_t> prefilling_;    // admitted, prompt not finished (FCFS)
   std::vector<int64_t> admit_order_;  // decoding seqs by admission (preemption victims last)
   std::vector<uint8_t> live_;         // seqs_[i] is decoding

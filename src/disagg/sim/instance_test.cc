@@ -1,6 +1,6 @@
 // Step composition of a co-located instance: mixed batching against
-// SGLang's prefill-first scheduling, and SGLang's polling for new requests,
-// step by step.
+// SGLang's prefill-first scheduling, SGLang's polling for new requests and
+// TensorRT-LLM's attention-DP context balancing, step by step.
 #include "disagg/sim/instance.h"
 
 #include <gtest/gtest.h>
@@ -107,6 +107,52 @@ TEST(BatchingInstance, RecvIntervalHoldsArrivalsUntilThePoll) {
   // Every 5: the poll before step 2 resets the count; steps 2-6 are 5
   // decode iterations, so the next poll is before step 7.
   EXPECT_EQ(DecodedWithPolls(5), (std::vector<int64_t>{0, 1, 1, 1, 1, 1, 0, 2}));
+}
+
+// Two attention-DP ranks, two sequences decoding (one per rank); during step
+// 3, `arrivals` new prompts arrive. Returns the step (1-based) in which the
+// first of them produced its first token.
+int FirstTokenStep(AdpBalance balance, int arrivals) {
+  static const perf::StepModel step =
+      *perf::StepModel::Create(CatalogModel("gpt-oss-120b"), CatalogSystem("b200_sxm"),
+                               Preset("fp4"), perf::Mapping{1, 1, 2, 1, 2},
+                               hardware::Backend::kTrtllm);
+  InstanceConfig c;
+  c.model = &step;
+  c.max_batch = 16;
+  c.chunk = 8192;
+  c.kv_capacity = 1e12;
+  c.kv.full = 1000;
+  c.adp_balance = balance;
+  BatchingInstance inst(c);
+  StepOutcome out;
+  double now = 0;
+  inst.Enqueue(Seq{.slot = 0, .isl = 64, .osl = 100});
+  inst.Enqueue(Seq{.slot = 1, .isl = 64, .osl = 100});
+  for (int i = 1; i <= 12; ++i) {
+    now += inst.StartStep(now);
+    if (i == 3) {
+      for (int k = 0; k < arrivals; ++k) inst.Enqueue(Seq{.slot = 2 + k, .isl = 256, .osl = 100});
+    }
+    out.Clear();
+    inst.FinishStep(now, out);
+    for (int64_t slot : out.first_token) {
+      if (slot == 2) return i;
+    }
+  }
+  return -1;
+}
+
+TEST(BatchingInstance, AttentionDpBalanceHoldsAPromptUntilEveryRankHasOne) {
+  // Off: the prompt arriving in step 3 is prefilled in step 4.
+  EXPECT_EQ(FirstTokenStep({}, 1), 4);
+  // Timeout 5: steps 2 and 3 (no prompt on every rank) counted 1 and 2;
+  // the prompt waits through steps 4 (3) and 5 (4) and starts at 5 in step 6.
+  EXPECT_EQ(FirstTokenStep({.timeout_iters = 5, .batching_wait_iters = 0}, 1), 6);
+  // A prompt for each rank goes at once...
+  EXPECT_EQ(FirstTokenStep({.timeout_iters = 5, .batching_wait_iters = 0}, 2), 4);
+  // ...unless told to wait for more: two iterations, then step 6.
+  EXPECT_EQ(FirstTokenStep({.timeout_iters = 5, .batching_wait_iters = 2}, 2), 6);
 }
 
 }  // namespace

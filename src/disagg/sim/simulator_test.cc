@@ -414,9 +414,13 @@ TEST(SimulatorDeterminism, SameSeedSameBytes) {
 TEST(SimulatorSpeed, FastForwardIsExact) {
   // Decode-only stretches run in one event; the per-request results must be
   // those of stepping one token at a time (to rounding).
-  auto run = [](bool fast) {
+  auto run = [](bool fast, bool adp) {
     SimConfig c = Base("gpt-oss-120b", "h100_sxm");  // sliding layers exercise the cap
     c.deployment.colocated = PoolSpec{perf::Mapping{2, 1, 1, 1, 2}, 3, 0, 2048};
+    if (adp) {  // attention-DP balancing counts fast-forwarded iterations
+      c.deployment.colocated.mapping = perf::Mapping{1, 1, 2, 1, 2};
+      c.deployment.colocated.adp_balance = {.timeout_iters = 7, .batching_wait_iters = 2};
+    }
     OpenLoopOptions o;
     o.rate = 3;
     o.max_requests = 800;
@@ -429,21 +433,24 @@ TEST(SimulatorSpeed, FastForwardIsExact) {
     EXPECT_TRUE(r.has_value());
     return std::make_pair(*r, rows.str());
   };
-  auto [slow, slow_rows] = run(false);
-  auto [fast, fast_rows] = run(true);
-  EXPECT_LT(fast.elapsed_wall_s, slow.elapsed_wall_s * 2 + 0.05);
-  EXPECT_LT(fast.events, slow.events + 1);  // counted the same way
-  EXPECT_EQ(fast.requests_completed, slow.requests_completed);
-  EXPECT_NEAR(fast.ttl.mean, slow.ttl.mean, 1e-9 * slow.ttl.mean);
-  EXPECT_NEAR(fast.e2e.p99, slow.e2e.p99, 1e-9 * slow.e2e.p99);
-  EXPECT_NEAR(fast.tokens_per_s, slow.tokens_per_s, 1e-9 * slow.tokens_per_s);
-  // Row by row, times agree to the microsecond (the rows print 6 decimals).
-  EXPECT_EQ(fast_rows.size(), slow_rows.size());
-  std::istringstream a(fast_rows), b(slow_rows);
-  std::string la, lb;
-  int differing = 0;
-  while (std::getline(a, la) && std::getline(b, lb)) differing += la != lb;
-  EXPECT_LE(differing, 2);  // a last-digit rounding flip at most
+  for (bool adp : {false, true}) {
+    auto [slow, slow_rows] = run(false, adp);
+    auto [fast, fast_rows] = run(true, adp);
+    EXPECT_LT(fast.elapsed_wall_s, slow.elapsed_wall_s * 2 + 0.05);
+    EXPECT_LT(fast.events, slow.events + 1);  // counted the same way
+    EXPECT_EQ(fast.requests_completed, slow.requests_completed);
+    EXPECT_NEAR(fast.ttl.mean, slow.ttl.mean, 1e-9 * slow.ttl.mean) << adp;
+    EXPECT_NEAR(fast.ftl.mean, slow.ftl.mean, 1e-9 * slow.ftl.mean) << adp;
+    EXPECT_NEAR(fast.e2e.p99, slow.e2e.p99, 1e-9 * slow.e2e.p99);
+    EXPECT_NEAR(fast.tokens_per_s, slow.tokens_per_s, 1e-9 * slow.tokens_per_s);
+    // Row by row, times agree to the microsecond (the rows print 6 decimals).
+    EXPECT_EQ(fast_rows.size(), slow_rows.size());
+    std::istringstream a(fast_rows), b(slow_rows);
+    std::string la, lb;
+    int differing = 0;
+    while (std::getline(a, la) && std::getline(b, lb)) differing += la != lb;
+    EXPECT_LE(differing, 2) << adp;  // a last-digit rounding flip at most
+  }
 }
 
 TEST(SimulatorSpeed, FastForwardIsExactInClosedLoopAndDisaggregated) {
