@@ -132,6 +132,18 @@ sim::AdpBalance AdpBalanceOf(const SiliconRow& r, std::string_view source) {
   return {};
 }
 
+// The client's length spread. The InferenceX sweeps (the file's dated
+// source_file exports, their gap-analysis copies and the db-dump runs) use
+// their benchmark_serving.py random dataset with --random-range-ratio 0.8:
+// prompt and output lengths uniform integers in [int(0.8 x L), L]
+// (SemiAnalysisAI/InferenceX utils/bench_serving/benchmark_serving.py,
+// sample_random_requests; RANDOM_RANGE_RATIO 0.8 in
+// .github/workflows/benchmark-tmpl.yml and benchmark-multinode-tmpl.yml, read
+// 2026-11-23). The aic-auto-gap-analysis harness is not public: fixed.
+double LengthRatio(std::string_view source) {
+  return source.contains("aic-auto-gap") ? 1.0 : 0.8;
+}
+
 std::optional<double> Number(std::string_view s) {
   while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
   while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
@@ -324,6 +336,7 @@ Result<SiliconData> ReadSilicon(const std::string& path, const SiliconOptions& o
     }
     r.recv_interval = RecvInterval(r, source);
     r.adp_balance = AdpBalanceOf(r, source);
+    r.length_ratio = LengthRatio(source);
     if (const SpeculativeImage* spec = Speculative(r)) {
       const bool dp = (r.disaggregated ? r.decode.mapping.dp : r.agg.mapping.dp) > 1;
       r.speculation.depth = dp ? spec->depth_with_attention_dp : spec->depth;
@@ -363,6 +376,7 @@ Result<SiliconData> ReadSilicon(const std::string& path, const SiliconOptions& o
             mp.moe_tp = group / mp.moe_ep;
           }
           if (mp.tp > sys->nvlink_domain) r.tp_beyond_domain = true;
+          if (p == &r.agg && mp.tp * mp.dp > sys->nvlink_domain) r.tp_beyond_domain = true;
           auto legal = parallel::CheckMapping(*spec, *sys, mp, true);
           if (!legal.ok()) fail("impossible mapping", legal.detail);
         }

@@ -62,10 +62,12 @@ struct SiliconRow {
   bool disaggregated = false;
   bool fully_described = true;
   // Tensor parallelism wider than the system's NVLink domain (tp 16-64 on
-  // 8-GPU systems): measured latencies of these rows match single-node
-  // deployments, not TP over the scale-out network, so their columns are
-  // suspect; they are predicted as stated but kept out of fits and headline
-  // errors (their own group).
+  // 8-GPU systems), or a co-located instance whose TP x attention DP is
+  // (tp1 dp16/dp64, tp4 dp4 on 8-GPU systems): measured latencies of these
+  // rows match single-node deployments, not collectives over the scale-out
+  // network, and the single-node launch scripts of their sweeps place one
+  // instance on one node, so their columns are suspect; they are predicted
+  // as stated but kept out of fits and headline errors (their own group).
   bool tp_beyond_domain = false;
   // An MoE pool stating TP wider than 8 with no attention DP inside a
   // 72-GPU NVLink domain (the GB200 DeepSeek-R1/V3, Kimi and GLM series:
@@ -87,6 +89,9 @@ struct SiliconRow {
   // (off: timeout 0), from its public launch script (silicon.cc,
   // AdpBalanceOf).
   sim::AdpBalance adp_balance{};
+  // The benchmark client's length spread: prompt and output lengths uniform
+  // in [floor(ratio x isl), isl] and [floor(ratio x osl), osl]; 1: fixed.
+  double length_ratio = 1;
   int64_t isl = 0, osl = 0;
   int64_t concurrency = 0;
   double ttft = 0;  // measured mean, s

@@ -165,7 +165,7 @@ void RunValidate(const ValidateFlags& f) {
   for (const auto& [name, list] : groups) row(name, calib::Summarize(list));
   row("all fully described rows", overall);
   row("disagg rows not fully described (assumed 1P+1D)", assumed_summary);
-  row("agg rows with TP beyond the NVLink domain (columns suspect)", beyond_summary);
+  row("agg rows wider than the NVLink domain (columns suspect)", beyond_summary);
   row("MoE pools with TP > 8 on NVL72, read as attention DP", dep_summary);
   row("speculative decoding no column records (MTP, acceptance assumed)", mtp_summary);
   out += "\n";
