@@ -4,10 +4,12 @@
 // naming the file and line), and a broken file is an error.
 #include "disagg/calib/silicon.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "disagg/calib/validate.h"
 #include "disagg/testing/silicon_csv.h"
@@ -156,6 +158,63 @@ TEST_F(SiliconReader, SpeculativeDecodingRunsCarryTheirSpeculation) {
     EXPECT_EQ(data->rows[i].speculation.depth, 0) << data->rows[i].id;
     EXPECT_TRUE(Headline(data->rows[i])) << data->rows[i].id;
   }
+}
+
+TEST_F(SiliconReader, LaunchSettingsComeFromTheSweepScripts) {
+  // (id, source, backend, model, system, precision, concurrency, tp, dp)
+  auto row = [](const std::string& id, const std::string& source, const std::string& backend,
+                const std::string& model, const std::string& system, const std::string& precision,
+                int conc, int tp, int dp) {
+    const std::string q = precision == "fp4" ? "nvfp4" : precision;
+    return fmt::format(
+        "{},{}; "
+        "silicon_concurrency={},{},,{},{},{},agg,1024,1024,{},{},{},{},1,{},1,{},,,,,,,,,,,,,,"
+        ",195,3.6\n",
+        id, source, conc, backend, model, system, precision, q, q, conc / dp, tp, dp, tp * dp);
+  };
+  const std::string ix = "source_file=2026-04-06.csv",
+                    aic = "source_file=/x/aic-auto-gap-analysis/a.csv";
+  const std::string r1 = "deepseek-ai/DeepSeek-R1", oss = "openai/gpt-oss-120b";
+  std::string text = kSiliconHeader;
+  text += row("sg-c64", ix, "sglang", r1, "b200_sxm", "fp8", 64, 8, 1);
+  text += row("sg-c4", ix, "sglang", r1, "b200_sxm", "fp8", 4, 8, 1);
+  text += row("sg-tp4", ix, "sglang", r1, "b200_sxm", "fp8", 64, 4, 1);
+  text += row("sg-h200", ix, "sglang", r1, "h200_sxm", "fp8", 64, 8, 1);
+  text += row("sg-aic", aic, "sglang", r1, "b200_sxm", "fp8", 64, 8, 1);
+  text += row("trt-r1-dp", ix, "trtllm", r1, "b200_sxm", "fp4", 64, 1, 8);
+  text += row("trt-oss-dp", ix, "trtllm", oss, "b200_sxm", "fp4", 64, 1, 4);
+  text += row("trt-oss-h200", ix, "trtllm", oss, "h200_sxm", "fp4", 64, 1, 4);
+  text += row("trt-r1-tp", ix, "trtllm", r1, "b200_sxm", "fp4", 64, 8, 1);
+  text += row("wide", ix, "trtllm", r1, "b200_sxm", "fp4", 64, 1, 16);
+  auto data = ReadSilicon(Write(text));
+  ASSERT_TRUE(data.has_value()) << data.error().message;
+  ASSERT_EQ(data->rows.size(), 10u)
+      << (data->skipped_rows.empty() ? "" : data->skipped_rows[0].detail);
+  std::map<std::string, const SiliconRow*> by;
+  for (const auto& r : data->rows) by[r.id] = &r;
+  // SGLang --scheduler-recv-interval: 30 from concurrency 16, else 10; 10 for
+  // DeepSeek-R1 fp8 at TP4; not set on H200 or by the other harness.
+  EXPECT_EQ(by["sg-c64"]->recv_interval, 30);
+  EXPECT_EQ(by["sg-c4"]->recv_interval, 10);
+  EXPECT_EQ(by["sg-tp4"]->recv_interval, 10);
+  EXPECT_EQ(by["sg-h200"]->recv_interval, 1);
+  EXPECT_EQ(by["sg-aic"]->recv_interval, 1);
+  // TensorRT-LLM attention_dp_config, with attention DP only.
+  EXPECT_EQ(by["trt-r1-dp"]->adp_balance.timeout_iters, 60);
+  EXPECT_EQ(by["trt-r1-dp"]->adp_balance.batching_wait_iters, 0);
+  EXPECT_EQ(by["trt-oss-dp"]->adp_balance.timeout_iters, 50);
+  EXPECT_EQ(by["trt-oss-dp"]->adp_balance.batching_wait_iters, 10);
+  EXPECT_FALSE(by["trt-oss-h200"]->adp_balance.on());
+  EXPECT_FALSE(by["trt-r1-tp"]->adp_balance.on());
+  // The InferenceX client spreads lengths over [0.8 L, L]; the other
+  // harness does not.
+  EXPECT_DOUBLE_EQ(by["sg-c64"]->length_ratio, 0.8);
+  EXPECT_DOUBLE_EQ(by["sg-aic"]->length_ratio, 1.0);
+  // 16 GPUs in one co-located instance on an 8-GPU NVLink domain: suspect.
+  EXPECT_TRUE(by["wide"]->tp_beyond_domain);
+  EXPECT_FALSE(Headline(*by["wide"]));
+  EXPECT_FALSE(by["wide"]->adp_balance.on());
+  EXPECT_TRUE(Headline(*by["trt-r1-dp"]));
 }
 
 TEST_F(SiliconReader, StrictStopsAtTheFirstUnusableRow) {

@@ -162,7 +162,7 @@ TEST_F(CliTest, SpeculativeFrontierPointSimulatesWithItsSpeculation) {
   ASSERT_EQ(r.status, 0) << r;
   // 1 + 0.5 + 0.25 = 1.75 tokens per step.
   EXPECT_TRUE(testing::Contains(Json::parse(r.out)["deployment"].get<std::string>(),
-                       "MTP depth 2 (1.75 tokens/step)"))
+                                "MTP depth 2 (1.75 tokens/step)"))
       << r.out;
 }
 
@@ -212,6 +212,39 @@ TEST_F(CliTest, SimulateSchedule) {
               {"--mode", "disagg", "--schedule", "mixed", "--prefill", "instances=1,tp=1",
                "--decode", "instances=1,tp=1", "--rate", "1", "--isl", "10", "--osl", "10"}),
       {"--schedule", "only with --mode colocated"});
+}
+
+// Engine scheduler settings: SGLang's request polling delays first tokens,
+// TensorRT-LLM's attention-DP balancing holds prompts; bad values are usage
+// errors naming the flag and value.
+TEST_F(CliTest, SimulateSchedulerSettings) {
+  auto run = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = SimBase();
+    for (const char* a : {"--mode", "colocated", "--backend", "sglang", "--tp", "1", "--rate", "2",
+                          "--isl", "1000", "--osl", "400", "--requests", "300", "--json"}) {
+      args.push_back(a);
+    }
+    args.insert(args.end(), extra.begin(), extra.end());
+    RunResult r = RunArgs(args);
+    EXPECT_EQ(r.status, 0) << r;
+    return r.status == 0 ? Json::parse(r.out) : Json::object();
+  };
+  auto ftl = [](const Json& j) { return j["ftl_s"]["mean"].get<double>(); };
+  Json every = run({}), polled = run({"--recv-interval", "30"});
+  EXPECT_GT(ftl(polled), ftl(every));
+  ExpectUsageError(RunWith(*this, SimBase(),
+                           {"--mode", "colocated", "--recv-interval", "0", "--rate", "1", "--isl",
+                            "10", "--osl", "10"}),
+                   {"--recv-interval", "at least 1", "0"});
+  ExpectUsageError(RunWith(*this, SimBase(),
+                           {"--mode", "colocated", "--adp-balance-timeout", "-3", "--rate", "1",
+                            "--isl", "10", "--osl", "10"}),
+                   {"--adp-balance-timeout", "-3"});
+  ExpectUsageError(
+      RunWith(*this, SimBase(),
+              {"--mode", "disagg", "--recv-interval", "30", "--prefill", "instances=1,tp=1",
+               "--decode", "instances=1,tp=1", "--rate", "1", "--isl", "10", "--osl", "10"}),
+      {"--recv-interval", "only with --mode colocated"});
 }
 
 TEST_F(CliTest, SimulateBadDeployments) {

@@ -160,6 +160,13 @@ void RunSimulate(const SimulateFlags& f) {
   if (!f.schedule.empty() && (f.mode != "colocated" || !f.from_frontier.empty())) {
     DieF("--schedule {}: only with --mode colocated (a frontier point brings its own)", f.schedule);
   }
+  const bool colocated = f.mode == "colocated" && f.from_frontier.empty();
+  if (f.recv_interval != 1 && !colocated) {
+    DieF("--recv-interval {}: only with --mode colocated", f.recv_interval);
+  }
+  if ((f.adp_timeout != 0 || f.adp_wait != 0) && !colocated) {
+    DieF("--adp-balance-timeout/--adp-balance-wait: only with --mode colocated");
+  }
   if (!f.from_frontier.empty()) {
     c.deployment = DeploymentFromFrontier(frontier, f.from_frontier, f.frontier_mode, f.point);
   } else if (f.mode == "colocated") {
@@ -179,7 +186,8 @@ void RunSimulate(const SimulateFlags& f) {
     }
     if (f.recv_interval < 1) DieF("--recv-interval: must be at least 1, got {}", f.recv_interval);
     c.deployment.colocated.recv_interval = f.recv_interval;
-    if (f.adp_timeout < 0) DieF("--adp-balance-timeout: must not be negative, got {}", f.adp_timeout);
+    if (f.adp_timeout < 0)
+      DieF("--adp-balance-timeout: must not be negative, got {}", f.adp_timeout);
     if (f.adp_wait < 0) DieF("--adp-balance-wait: must not be negative, got {}", f.adp_wait);
     c.deployment.colocated.adp_balance = {f.adp_timeout, f.adp_wait};
   } else if (f.mode.empty() && f.planner.active()) {
