@@ -7,11 +7,11 @@
 #ifndef DISAGG_BASE_ERROR_H_
 #define DISAGG_BASE_ERROR_H_
 
+#include <fmt/format.h>
+
 #include <expected>
 #include <string>
 #include <utility>
-
-#include <fmt/format.h>
 
 namespace disagg {
 

@@ -9,12 +9,11 @@
 #define DISAGG_BASE_JSON_READER_H_
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "disagg/base/error.h"
 

@@ -56,7 +56,7 @@ Free MakeFree(std::string_view key) {
   static const std::map<std::string_view, std::pair<double, double>> boxes = {
       {"gemm_eff_bf16", {0.3, 0.95}},       {"gemm_eff_fp8", {0.3, 0.95}},
       {"gemm_eff_fp4", {0.3, 0.95}},        {"mem_eff", {0.6, 0.95}},
-      {"kernel_launch_us", {1, 20}},      {"attn_prefill_eff", {0.2, 0.9}},
+      {"kernel_launch_us", {1, 20}},        {"attn_prefill_eff", {0.2, 0.9}},
       {"attn_len_half_tokens", {16, 4096}}, {"attn_decode_eff", {0.4, 1.0}},
       {"comm_bw_eff", {0.3, 0.95}},         {"comm_latency_factor", {0.05, 2}},
       {"moe_gemm_eff", {0.15, 1.0}},
@@ -438,9 +438,9 @@ Result<KernelFit> FitKernels(const SystemSpec& system, const std::vector<KernelR
     return fmt::format("{}", fmt::join(keys, ", "));
   };
   static constexpr std::string_view kKernelKeys[] = {
-      "gemm_eff_bf16",   "gemm_eff_fp8",       "gemm_eff_fp4",        "gemm_tile_rows",
+      "gemm_eff_bf16",   "gemm_eff_fp8",     "gemm_eff_fp4",        "gemm_tile_rows",
       "mem_eff",         "kernel_launch_us", "attn_prefill_eff",    "attn_len_half_tokens",
-      "attn_decode_eff", "comm_bw_eff",        "comm_latency_factor", "moe_gemm_eff"};
+      "attn_decode_eff", "comm_bw_eff",      "comm_latency_factor", "moe_gemm_eff"};
   const std::string tool = fmt::format("disagg calibrate --kernels {}", o.origin);
   for (std::string_view key : kKernelKeys) {
     const CalibrationParam& p = Param(key);

@@ -39,8 +39,8 @@ std::optional<double> PredictMoe(const MoeShape& s, const SystemSpec& system) {
   map.tp = s.tp * s.ep;
   map.moe_tp = s.tp;
   map.moe_ep = s.ep;
-  auto step = perf::StepModel::Create(m, hardware::KernelView(system), p, map,
-                                       hardware::Backend::kTrtllm);
+  auto step =
+      perf::StepModel::Create(m, hardware::KernelView(system), p, map, hardware::Backend::kTrtllm);
   if (!step) return std::nullopt;
   perf::BatchShape b = step->NewBatch();
   b.AddDecode(s.tokens, 0);

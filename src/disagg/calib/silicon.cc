@@ -140,9 +140,7 @@ sim::AdpBalance AdpBalanceOf(const SiliconRow& r, std::string_view source) {
 // sample_random_requests; RANDOM_RANGE_RATIO 0.8 in
 // .github/workflows/benchmark-tmpl.yml and benchmark-multinode-tmpl.yml, read
 // 2026-11-23). The aic-auto-gap-analysis harness is not public: fixed.
-double LengthRatio(std::string_view source) {
-  return source.contains("aic-auto-gap") ? 1.0 : 0.8;
-}
+double LengthRatio(std::string_view source) { return source.contains("aic-auto-gap") ? 1.0 : 0.8; }
 
 std::optional<double> Number(std::string_view s) {
   while (!s.empty() && s.front() == ' ') s.remove_prefix(1);

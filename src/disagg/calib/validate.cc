@@ -79,9 +79,9 @@ RowPrediction PredictOne(const SiliconRow& row, const PredictOptions& o, SpecCac
   auto spread = [&](int64_t n) {
     return std::max<int64_t>(1, static_cast<int64_t>(row.length_ratio * static_cast<double>(n)));
   };
-  auto lengths = row.length_ratio < 1 ? sim::UniformLengths(spread(row.isl), row.isl,
-                                                            spread(row.osl), row.osl)
-                                      : sim::FixedLengths(row.isl, row.osl);
+  auto lengths = row.length_ratio < 1
+                     ? sim::UniformLengths(spread(row.isl), row.isl, spread(row.osl), row.osl)
+                     : sim::FixedLengths(row.isl, row.osl);
   c.lengths = lengths.get();
   c.concurrency = row.concurrency;
   c.prompt_hint = static_cast<double>(row.isl);

@@ -26,8 +26,8 @@ std::string Architecture(const model::ModelSpec& m) {
 
 void RunModels(bool json) {
   Json out = Json::array();
-  report::Table t({"name", "model_type", "architecture", "layers", "hidden", "params",
-                   "active", "KV B/token (bf16)", "context"});
+  report::Table t({"name", "model_type", "architecture", "layers", "hidden", "params", "active",
+                   "KV B/token (bf16)", "context"});
   for (const auto& name : model::CatalogModelNames()) {
     model::ModelSpec m = Unwrap(model::LoadModel(name));
     double kv = m.KvElementsPerToken() * 2;
@@ -54,17 +54,18 @@ void RunModels(bool json) {
 
 void RunSystems(bool json) {
   Json out = Json::array();
-  report::Table t({"name", "GPU", "bf16 TF", "fp8 TF", "fp4 TF", "HBM", "HBM TB/s",
-                   "NVLink GB/s", "domain", "scale-out GB/s"});
+  report::Table t({"name", "GPU", "bf16 TF", "fp8 TF", "fp4 TF", "HBM", "HBM TB/s", "NVLink GB/s",
+                   "domain", "scale-out GB/s"});
   auto tf = [](double flops) { return flops > 0 ? fmt::format("{:.0f}", flops / 1e12) : "-"; };
   for (const auto& name : hardware::CatalogSystemNames()) {
     hardware::SystemSpec s = Unwrap(hardware::LoadSystem(name));
     const auto& g = s.gpu;
     out.push_back(Json{{"name", s.name},
                        {"gpu", g.name},
-                       {"peak_flops", {{"bf16", g.PeakFlops(DType::kBf16)},
-                                       {"fp8", g.PeakFlops(DType::kFp8)},
-                                       {"fp4", g.PeakFlops(DType::kNvfp4)}}},
+                       {"peak_flops",
+                        {{"bf16", g.PeakFlops(DType::kBf16)},
+                         {"fp8", g.PeakFlops(DType::kFp8)},
+                         {"fp4", g.PeakFlops(DType::kNvfp4)}}},
                        {"hbm_bytes", g.hbm_bytes},
                        {"hbm_bytes_per_s", g.hbm_bw},
                        {"nvlink_bytes_per_s", g.nvlink_bw},

@@ -43,8 +43,10 @@ Specs LoadSpecs(const SpecFlags& f) {
   for (const auto& w : s.model.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
   s.system = Unwrap(hardware::LoadSystem(f.system));
   s.precision = Unwrap(perf::PrecisionPreset(f.precision));
-  if (!f.gemm_quant.empty()) s.precision.gemm = Unwrap(perf::ParseQuantMode(f.gemm_quant, "--gemm-quant"));
-  if (!f.moe_quant.empty()) s.precision.moe = Unwrap(perf::ParseQuantMode(f.moe_quant, "--moe-quant"));
+  if (!f.gemm_quant.empty())
+    s.precision.gemm = Unwrap(perf::ParseQuantMode(f.gemm_quant, "--gemm-quant"));
+  if (!f.moe_quant.empty())
+    s.precision.moe = Unwrap(perf::ParseQuantMode(f.moe_quant, "--moe-quant"));
   auto dtype = [](const std::string& text, const char* flag) {
     auto t = ParseDType(text);
     if (!t) DieF("{}: unknown format '{}' (expected bf16, fp8 or fp4)", flag, text);
@@ -112,12 +114,12 @@ perf::Mapping ResolveMapping(const Specs& specs, const MappingFlags& f) {
       m.moe_tp = group / *f.ep;
     } else {
       m.moe_tp = f.moe_tp.value_or(1);
-      if (group % m.moe_tp != 0) DieF("--moe-tp {}: must divide tp x dp-attn = {}", m.moe_tp, group);
+      if (group % m.moe_tp != 0)
+        DieF("--moe-tp {}: must divide tp x dp-attn = {}", m.moe_tp, group);
       m.moe_ep = group / m.moe_tp;
     }
   } else if ((f.ep && *f.ep > 1) || (f.moe_tp && *f.moe_tp > 1)) {
-    DieF("--ep/--moe-tp: {} is a dense model; expert parallelism does not apply",
-         specs.model.name);
+    DieF("--ep/--moe-tp: {} is a dense model; expert parallelism does not apply", specs.model.name);
   }
   auto check = parallel::CheckMapping(specs.model, specs.system, m, true);
   if (check.ok() && m.tp > specs.system.nvlink_domain) {

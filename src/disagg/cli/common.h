@@ -8,11 +8,10 @@
 #ifndef DISAGG_CLI_COMMON_H_
 #define DISAGG_CLI_COMMON_H_
 
+#include <CLI/CLI.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
-
-#include <CLI/CLI.hpp>
 
 #include "disagg/base/error.h"
 #include "disagg/hardware/system_spec.h"

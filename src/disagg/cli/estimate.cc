@@ -25,8 +25,11 @@ struct EstimateFlags {
 };
 
 Json BreakdownJson(const perf::StepBreakdown& b) {
-  return Json{{"gemm", b.gemm}, {"attention", b.attention}, {"moe", b.moe},
-              {"comm", b.comm}, {"other", b.other}};
+  return Json{{"gemm", b.gemm},
+              {"attention", b.attention},
+              {"moe", b.moe},
+              {"comm", b.comm},
+              {"other", b.other}};
 }
 
 std::string BreakdownText(const perf::StepBreakdown& b) {
@@ -71,28 +74,29 @@ void RunEstimate(const EstimateFlags& f) {
   const double chunk = prefill && chunk_flag > 0 ? std::min(chunk_flag, isl) : isl;
   const double step_tokens =
       prefill ? rank_seqs * chunk : rank_seqs / map.pp * step.rows_per_decode();
-  const double mtp_weights = specs.speculation.depth > 0
-                                 ? perf::MtpWeightBytesPerGpu(model, specs.precision, map)
-                                 : 0;
+  const double mtp_weights =
+      specs.speculation.depth > 0 ? perf::MtpWeightBytesPerGpu(model, specs.precision, map) : 0;
   auto fit = parallel::FitMemory(model, specs.system, specs.precision, map, step_tokens,
                                  prefill ? rank_seqs : rank_seqs / map.pp, mtp_weights);
   const double context = prefill ? isl : isl + osl;
   const int64_t max_batch = parallel::MaxSequences(fit, model, specs.precision, map, context);
   if (!fit.weights_fit) {
-    DieF("{} does not fit on {} GPUs of {}: weights need {} per GPU, activations {}, reserve {}, "
-         "of {} HBM",
-         model.name, map.gpus(), specs.system.name, report::Bytes(fit.weights),
-         report::Bytes(fit.activations), report::Bytes(fit.reserved), report::Bytes(fit.hbm));
+    DieF(
+        "{} does not fit on {} GPUs of {}: weights need {} per GPU, activations {}, reserve {}, "
+        "of {} HBM",
+        model.name, map.gpus(), specs.system.name, report::Bytes(fit.weights),
+        report::Bytes(fit.activations), report::Bytes(fit.reserved), report::Bytes(fit.hbm));
   }
   if (batch > static_cast<double>(max_batch)) {
-    DieF("--batch {}: the KV cache of {} sequences of {} tokens does not fit; at most {} fit "
-         "({} of KV cache per GPU, {} per sequence per GPU)",
-         batch, batch, context, max_batch, report::Bytes(fit.kv_budget),
-         report::Bytes(perf::KvBytesPerSequencePerGpu(model, specs.precision, map, context)));
+    DieF(
+        "--batch {}: the KV cache of {} sequences of {} tokens does not fit; at most {} fit "
+        "({} of KV cache per GPU, {} per sequence per GPU)",
+        batch, batch, context, max_batch, report::Bytes(fit.kv_budget),
+        report::Bytes(perf::KvBytesPerSequencePerGpu(model, specs.precision, map, context)));
   }
   const double kv_per_token = model.KvElementsPerToken() * BytesPerElement(specs.precision.kv);
-  const double kv_used = perf::KvBytesPerSequencePerGpu(model, specs.precision, map, context) *
-                         rank_seqs;
+  const double kv_used =
+      perf::KvBytesPerSequencePerGpu(model, specs.precision, map, context) * rank_seqs;
   const double free_bytes = fit.hbm - fit.reserved - fit.weights - fit.activations - kv_used;
 
   Json out;
@@ -101,8 +105,8 @@ void RunEstimate(const EstimateFlags& f) {
   out["precision"] = specs.precision.name;
   out["backend"] = std::string(hardware::BackendName(specs.backend));
   out["phase"] = f.phase;
-  out["mapping"] = Json{{"tp", map.tp}, {"pp", map.pp}, {"dp_attn", map.dp}, {"ep", map.moe_ep},
-                        {"moe_tp", map.moe_tp}, {"gpus", map.gpus()}};
+  out["mapping"] = Json{{"tp", map.tp},     {"pp", map.pp},         {"dp_attn", map.dp},
+                        {"ep", map.moe_ep}, {"moe_tp", map.moe_tp}, {"gpus", map.gpus()}};
   out["batch"] = batch;
   out["mtp"] = Json{{"depth", specs.speculation.depth},
                     {"acceptance", specs.speculation.acceptance},
@@ -122,9 +126,9 @@ void RunEstimate(const EstimateFlags& f) {
   out["kv_bytes_per_token_per_gpu"] = fit.kv_bytes_per_token;
 
   std::string text;
-  text += fmt::format("{} on {} ({}), {}, {}\n", model.name, specs.system.name,
-                      specs.system.gpu.name, specs.precision.name,
-                      hardware::BackendName(specs.backend));
+  text +=
+      fmt::format("{} on {} ({}), {}, {}\n", model.name, specs.system.name, specs.system.gpu.name,
+                  specs.precision.name, hardware::BackendName(specs.backend));
   text += fmt::format("mapping {} ({} GPUs), {} batch {}, ISL {}, OSL {}\n", map.Label(),
                       map.gpus(), f.phase, batch, isl, osl);
   if (specs.speculation.depth > 0) {
@@ -147,15 +151,14 @@ void RunEstimate(const EstimateFlags& f) {
     out["kv_egress_bytes_per_s_per_gpu"] = p.kv_egress_bytes_per_s_per_gpu;
     breakdown = p.timing.breakdown;
     text += fmt::format("  FTL (prefill)          {}{}\n", report::Seconds(p.ftl),
-                        p.timing.chunks > 1
-                            ? fmt::format("  ({} chunks of {} through {} stages)", p.timing.chunks,
-                                          chunk, map.pp)
-                            : "");
-    text += fmt::format("  throughput             {} requests/s/GPU = {} output tokens/s/GPU "
-                        "({} prompt tokens/s/GPU)\n",
-                        report::Sig3(p.requests_per_s_per_gpu),
-                        report::Sig3(p.requests_per_s_per_gpu * osl),
-                        report::Sig3(p.requests_per_s_per_gpu * isl));
+                        p.timing.chunks > 1 ? fmt::format("  ({} chunks of {} through {} stages)",
+                                                          p.timing.chunks, chunk, map.pp)
+                                            : "");
+    text += fmt::format(
+        "  throughput             {} requests/s/GPU = {} output tokens/s/GPU "
+        "({} prompt tokens/s/GPU)\n",
+        report::Sig3(p.requests_per_s_per_gpu), report::Sig3(p.requests_per_s_per_gpu * osl),
+        report::Sig3(p.requests_per_s_per_gpu * isl));
     text += fmt::format("  KV to hand off         {} per request, egress {} per GPU\n",
                         report::Bytes(p.kv_bytes_per_request),
                         report::ByteRate(p.kv_egress_bytes_per_s_per_gpu));
@@ -167,11 +170,12 @@ void RunEstimate(const EstimateFlags& f) {
     out["requests_per_s_per_gpu"] = d.requests_per_s_per_gpu;
     out["kv_ingress_bytes_per_s_per_gpu"] = d.kv_ingress_bytes_per_s_per_gpu;
     breakdown = d.step.breakdown;
-    text += fmt::format("  TTL                    {}  ({} tokens/s/user), context {} at steady state\n",
-                        report::Seconds(d.ttl), report::Sig3(1.0 / d.ttl), isl + osl / 2);
-    text += fmt::format("  throughput             {} output tokens/s/GPU = {} requests/s/GPU\n",
-                        report::Sig3(d.tokens_per_s_per_gpu),
-                        report::Sig3(d.requests_per_s_per_gpu));
+    text +=
+        fmt::format("  TTL                    {}  ({} tokens/s/user), context {} at steady state\n",
+                    report::Seconds(d.ttl), report::Sig3(1.0 / d.ttl), isl + osl / 2);
+    text +=
+        fmt::format("  throughput             {} output tokens/s/GPU = {} requests/s/GPU\n",
+                    report::Sig3(d.tokens_per_s_per_gpu), report::Sig3(d.requests_per_s_per_gpu));
     text += fmt::format("  KV ingress needed      {} per GPU\n",
                         report::ByteRate(d.kv_ingress_bytes_per_s_per_gpu));
   }
@@ -195,8 +199,9 @@ void RunEstimate(const EstimateFlags& f) {
   text += fmt::format("  KV bytes per token {} (whole model, {}), {} per GPU\n",
                       report::Thousands(kv_per_token), DTypeName(specs.precision.kv),
                       report::Thousands(fit.kv_bytes_per_token));
-  text += fmt::format("\nWhere the time goes ({} of {})\n",
-                      prefill ? "the prefill" : "one decode step", report::Seconds(breakdown.total()));
+  text +=
+      fmt::format("\nWhere the time goes ({} of {})\n", prefill ? "the prefill" : "one decode step",
+                  report::Seconds(breakdown.total()));
   text += BreakdownText(breakdown);
   std::fputs(text.c_str(), stdout);
 }
@@ -205,8 +210,9 @@ void RunEstimate(const EstimateFlags& f) {
 
 void AddEstimateCommand(CLI::App& app) {
   auto flags = std::make_shared<EstimateFlags>();
-  auto* cmd = app.add_subcommand("estimate", "one deployment of one phase, analytically: FTL or "
-                                             "TTL, throughput, memory, KV bandwidth, time breakdown");
+  auto* cmd = app.add_subcommand("estimate",
+                                 "one deployment of one phase, analytically: FTL or "
+                                 "TTL, throughput, memory, KV bandwidth, time breakdown");
   AddSpecFlags(cmd, flags->spec);
   AddMappingFlags(cmd, flags->mapping);
   cmd->add_option("--isl", flags->isl, "input tokens per request")->required();

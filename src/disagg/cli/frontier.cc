@@ -1,4 +1,6 @@
 // `disagg frontier`: the study. Co-located vs disaggregated Pareto frontiers.
+#include "disagg/search/frontier.h"
+
 #include <cstdio>
 #include <string>
 
@@ -8,7 +10,6 @@
 #include "disagg/cli/common.h"
 #include "disagg/report/frontier_report.h"
 #include "disagg/report/table.h"
-#include "disagg/search/frontier.h"
 
 namespace disagg::cli {
 namespace {
@@ -71,9 +72,10 @@ void RunFrontier(const FrontierFlags& f, bool ftl_given) {
       DieF("--gpus {}: the budget is too small for one instance of {} that fits in memory", f.gpus,
            specs.model.name);
     }
-    DieF("no feasible design point for {} on {} (ISL {}, OSL {}): every candidate ran out of "
-         "memory or was illegal",
-         specs.model.name, specs.system.name, f.isl, f.osl);
+    DieF(
+        "no feasible design point for {} on {} (ISL {}, OSL {}): every candidate ran out of "
+        "memory or was illegal",
+        specs.model.name, specs.system.name, f.isl, f.osl);
   }
   report::FrontierContext ctx{specs.model.name,
                               specs.system.name,
@@ -101,8 +103,9 @@ void RunFrontier(const FrontierFlags& f, bool ftl_given) {
 void AddFrontierCommand(CLI::App& app) {
   auto flags = std::make_shared<FrontierFlags>();
   auto* cmd = app.add_subcommand(
-      "frontier", "the study: search every co-located and disaggregated design point and draw "
-                  "the throughput vs interactivity Pareto frontiers");
+      "frontier",
+      "the study: search every co-located and disaggregated design point and draw "
+      "the throughput vs interactivity Pareto frontiers");
   AddSpecFlags(cmd, flags->spec);
   cmd->add_option("--isl", flags->isl, "input tokens per request")->required();
   cmd->add_option("--osl", flags->osl, "output tokens per request")->required();

@@ -1,10 +1,9 @@
 // The `disagg` command: parses the command line and runs one subcommand.
 // Exit status: 0 on success, 2 on any user error (message on stderr).
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
 #include <string>
-
-#include <CLI/CLI.hpp>
 
 #include "disagg/cli/commands.h"
 #include "disagg/cli/common.h"

@@ -20,47 +20,155 @@ constexpr int64_t kMaxDim = int64_t{1} << 24;
 // the deployment's precision overrides). They are read over without a warning.
 const std::set<std::string, std::less<>>& IgnorableKeys() {
   static const std::set<std::string, std::less<>> keys = {
-      "_source", "_name_or_path", "architectures", "auto_map", "transformers_version",
-      "torch_dtype", "dtype", "use_cache", "bos_token_id", "eos_token_id", "pad_token_id",
-      "sep_token_id", "decoder_start_token_id", "tokenizer_class", "initializer_range",
-      "rms_norm_eps", "layer_norm_eps", "layer_norm_epsilon", "hidden_act",
-      "activation_function", "rope_theta", "rope_scaling", "rope_parameters", "rope_interleave",
-      "rotary", "rotary_dim", "partial_rotary_factor", "max_position_embeddings",
-      "initial_context_length", "n_positions", "attention_dropout", "hidden_dropout",
-      "attn_pdrop", "embd_pdrop", "resid_pdrop", "attention_bias", "mlp_bias", "bias",
-      "pretraining_tp", "quantization_config", "output_router_logits", "router_aux_loss_coef",
-      "router_jitter_noise", "aux_loss_alpha", "seq_aux", "norm_topk_prob", "scoring_func",
-      "topk_method", "n_group", "topk_group", "routed_scaling_factor", "ep_size",
-      "use_routing_bias", "swiglu_limit", "use_qk_norm", "qk_norm_type", "alibi",
-      "apply_residual_connection_post_layernorm", "attention_softmax_in_fp32",
-      "masked_softmax_fusion", "slow_but_exact", "parallel_attn", "new_decoder_architecture",
-      "gradient_checkpointing", "scale_attn_weights", "summary_activation",
-      "summary_first_dropout", "summary_proj_to_labels", "summary_type", "summary_use_proj",
-      "task_specific_params", "max_window_layers", "indexer_rope_interleave", "qk_head_dim",
-      "mtp_use_dedicated_embeddings", "mamba_ssm_dtype", "use_mtp", "mtp_transformer_layers",
-      "vision_config", "media_placeholder_token_id", "video_placeholder",
-      "use_unified_vision_chunk", "ignore_index", "image_token_id", "video_token_id",
-      "vision_start_token_id", "vision_end_token_id", "image_token_index", "is_decoder",
-      "is_encoder_decoder", "add_cross_attention", "cross_attention_hidden_size",
-      "chunk_size_feed_forward", "id2label", "label2id", "problem_type", "pruned_heads",
-      "prefix", "finetuning_task", "torchscript", "tf_legacy_loss", "use_bfloat16",
-      "return_dict", "return_dict_in_generate", "output_attentions", "output_hidden_states",
-      "output_scores", "bad_words_ids", "begin_suppress_tokens", "suppress_tokens",
-      "diversity_penalty", "do_sample", "early_stopping", "encoder_no_repeat_ngram_size",
-      "exponential_decay_length_penalty", "forced_bos_token_id", "forced_eos_token_id",
-      "length_penalty", "max_length", "min_length", "no_repeat_ngram_size", "num_beam_groups",
-      "num_beams", "num_return_sequences", "remove_invalid_values", "repetition_penalty",
-      "temperature", "top_k", "top_p", "typical_p", "tie_encoder_decoder",
-      "attn_implementation", "_attn_implementation", "sliding_window_pattern",
-      "full_attention_interval", "router_bias", "moe_router_bias", "pad_vocab_size_multiple",
-      "embedding_multiplier", "logits_scaling", "residual_multiplier", "attention_multiplier",
+      "_source",
+      "_name_or_path",
+      "architectures",
+      "auto_map",
+      "transformers_version",
+      "torch_dtype",
+      "dtype",
+      "use_cache",
+      "bos_token_id",
+      "eos_token_id",
+      "pad_token_id",
+      "sep_token_id",
+      "decoder_start_token_id",
+      "tokenizer_class",
+      "initializer_range",
+      "rms_norm_eps",
+      "layer_norm_eps",
+      "layer_norm_epsilon",
+      "hidden_act",
+      "activation_function",
+      "rope_theta",
+      "rope_scaling",
+      "rope_parameters",
+      "rope_interleave",
+      "rotary",
+      "rotary_dim",
+      "partial_rotary_factor",
+      "max_position_embeddings",
+      "initial_context_length",
+      "n_positions",
+      "attention_dropout",
+      "hidden_dropout",
+      "attn_pdrop",
+      "embd_pdrop",
+      "resid_pdrop",
+      "attention_bias",
+      "mlp_bias",
+      "bias",
+      "pretraining_tp",
+      "quantization_config",
+      "output_router_logits",
+      "router_aux_loss_coef",
+      "router_jitter_noise",
+      "aux_loss_alpha",
+      "seq_aux",
+      "norm_topk_prob",
+      "scoring_func",
+      "topk_method",
+      "n_group",
+      "topk_group",
+      "routed_scaling_factor",
+      "ep_size",
+      "use_routing_bias",
+      "swiglu_limit",
+      "use_qk_norm",
+      "qk_norm_type",
+      "alibi",
+      "apply_residual_connection_post_layernorm",
+      "attention_softmax_in_fp32",
+      "masked_softmax_fusion",
+      "slow_but_exact",
+      "parallel_attn",
+      "new_decoder_architecture",
+      "gradient_checkpointing",
+      "scale_attn_weights",
+      "summary_activation",
+      "summary_first_dropout",
+      "summary_proj_to_labels",
+      "summary_type",
+      "summary_use_proj",
+      "task_specific_params",
+      "max_window_layers",
+      "indexer_rope_interleave",
+      "qk_head_dim",
+      "mtp_use_dedicated_embeddings",
+      "mamba_ssm_dtype",
+      "use_mtp",
+      "mtp_transformer_layers",
+      "vision_config",
+      "media_placeholder_token_id",
+      "video_placeholder",
+      "use_unified_vision_chunk",
+      "ignore_index",
+      "image_token_id",
+      "video_token_id",
+      "vision_start_token_id",
+      "vision_end_token_id",
+      "image_token_index",
+      "is_decoder",
+      "is_encoder_decoder",
+      "add_cross_attention",
+      "cross_attention_hidden_size",
+      "chunk_size_feed_forward",
+      "id2label",
+      "label2id",
+      "problem_type",
+      "pruned_heads",
+      "prefix",
+      "finetuning_task",
+      "torchscript",
+      "tf_legacy_loss",
+      "use_bfloat16",
+      "return_dict",
+      "return_dict_in_generate",
+      "output_attentions",
+      "output_hidden_states",
+      "output_scores",
+      "bad_words_ids",
+      "begin_suppress_tokens",
+      "suppress_tokens",
+      "diversity_penalty",
+      "do_sample",
+      "early_stopping",
+      "encoder_no_repeat_ngram_size",
+      "exponential_decay_length_penalty",
+      "forced_bos_token_id",
+      "forced_eos_token_id",
+      "length_penalty",
+      "max_length",
+      "min_length",
+      "no_repeat_ngram_size",
+      "num_beam_groups",
+      "num_beams",
+      "num_return_sequences",
+      "remove_invalid_values",
+      "repetition_penalty",
+      "temperature",
+      "top_k",
+      "top_p",
+      "typical_p",
+      "tie_encoder_decoder",
+      "attn_implementation",
+      "_attn_implementation",
+      "sliding_window_pattern",
+      "full_attention_interval",
+      "router_bias",
+      "moe_router_bias",
+      "pad_vocab_size_multiple",
+      "embedding_multiplier",
+      "logits_scaling",
+      "residual_multiplier",
+      "attention_multiplier",
   };
   return keys;
 }
 
 // Reads the first present key of `names` as an integer.
-int64_t FirstInteger(JsonReader& r, std::initializer_list<std::string_view> names,
-                     int64_t fallback, int64_t min = 1, int64_t max = kMaxDim) {
+int64_t FirstInteger(JsonReader& r, std::initializer_list<std::string_view> names, int64_t fallback,
+                     int64_t min = 1, int64_t max = kMaxDim) {
   for (auto name : names) {
     if (r.Has(name)) {
       const Json* raw = r.Raw(name);
@@ -117,8 +225,18 @@ bool ReadLayerTypes(JsonReader& r, int layers, std::vector<AttentionType>& out) 
   return true;
 }
 
-enum class Family { kDense, kMixtral, kQwenMoe, kDeepseek, kGptOss, kMiniMax, kQwenNext,
-                    kBloom, kFalcon, kGptJ };
+enum class Family {
+  kDense,
+  kMixtral,
+  kQwenMoe,
+  kDeepseek,
+  kGptOss,
+  kMiniMax,
+  kQwenNext,
+  kBloom,
+  kFalcon,
+  kGptJ
+};
 
 struct FamilyEntry {
   std::string_view model_type;
@@ -126,16 +244,26 @@ struct FamilyEntry {
 };
 
 constexpr std::array kFamilies = {
-    FamilyEntry{"llama", Family::kDense},       FamilyEntry{"mistral", Family::kDense},
-    FamilyEntry{"qwen2", Family::kDense},       FamilyEntry{"qwen3", Family::kDense},
-    FamilyEntry{"mixtral", Family::kMixtral},   FamilyEntry{"qwen2_moe", Family::kQwenMoe},
-    FamilyEntry{"qwen3_moe", Family::kQwenMoe}, FamilyEntry{"deepseek_v2", Family::kDeepseek},
-    FamilyEntry{"deepseek_v3", Family::kDeepseek}, FamilyEntry{"kimi_k2", Family::kDeepseek},
-    FamilyEntry{"glm_moe_dsa", Family::kDeepseek}, FamilyEntry{"deepseek_v32", Family::kDeepseek},
-    FamilyEntry{"gpt_oss", Family::kGptOss},    FamilyEntry{"minimax_m2", Family::kMiniMax},
-    FamilyEntry{"qwen3_next", Family::kQwenNext}, FamilyEntry{"qwen3_5_moe", Family::kQwenNext},
-    FamilyEntry{"qwen3_5_moe_text", Family::kQwenNext}, FamilyEntry{"bloom", Family::kBloom},
-    FamilyEntry{"falcon", Family::kFalcon},     FamilyEntry{"gptj", Family::kGptJ},
+    FamilyEntry{"llama", Family::kDense},
+    FamilyEntry{"mistral", Family::kDense},
+    FamilyEntry{"qwen2", Family::kDense},
+    FamilyEntry{"qwen3", Family::kDense},
+    FamilyEntry{"mixtral", Family::kMixtral},
+    FamilyEntry{"qwen2_moe", Family::kQwenMoe},
+    FamilyEntry{"qwen3_moe", Family::kQwenMoe},
+    FamilyEntry{"deepseek_v2", Family::kDeepseek},
+    FamilyEntry{"deepseek_v3", Family::kDeepseek},
+    FamilyEntry{"kimi_k2", Family::kDeepseek},
+    FamilyEntry{"glm_moe_dsa", Family::kDeepseek},
+    FamilyEntry{"deepseek_v32", Family::kDeepseek},
+    FamilyEntry{"gpt_oss", Family::kGptOss},
+    FamilyEntry{"minimax_m2", Family::kMiniMax},
+    FamilyEntry{"qwen3_next", Family::kQwenNext},
+    FamilyEntry{"qwen3_5_moe", Family::kQwenNext},
+    FamilyEntry{"qwen3_5_moe_text", Family::kQwenNext},
+    FamilyEntry{"bloom", Family::kBloom},
+    FamilyEntry{"falcon", Family::kFalcon},
+    FamilyEntry{"gptj", Family::kGptJ},
 };
 
 std::string SupportedTypes() {
@@ -217,8 +345,9 @@ Result<ModelSpec> ParseFamily(JsonReader& r, Family family, ModelSpec m) {
         if (const Json* list = r.Raw("attn_type_list"); list != nullptr && list->is_array()) {
           for (const auto& t : *list) {
             if (!t.is_number_integer() || t.get<int>() != 1) {
-              r.Fail("attn_type_list", "linear (lightning) attention layers (type 0) are not "
-                                       "supported; only softmax layers (type 1)");
+              r.Fail("attn_type_list",
+                     "linear (lightning) attention layers (type 0) are not "
+                     "supported; only softmax layers (type 1)");
               break;
             }
           }
@@ -341,16 +470,16 @@ Result<ModelSpec> ParseFamily(JsonReader& r, Family family, ModelSpec m) {
   }
   for (int i = 0; i < m.num_layers; ++i) {
     if (ffn[i] == FfnType::kDense && m.intermediate_size <= 0) {
-      return Fail("{}: layer {} is a dense FFN layer but intermediate_size is missing",
-                  r.origin(), i);
+      return Fail("{}: layer {} is a dense FFN layer but intermediate_size is missing", r.origin(),
+                  i);
     }
     PushLayer(m, LayerKind{attn[i], ffn[i]});
   }
 
   for (const auto& key : r.UnreadKeys()) {
     if (!IgnorableKeys().contains(key)) {
-      m.warnings.push_back(fmt::format("{}: ignoring unrecognised key '{}'", r.origin(),
-                                       r.KeyPath(key)));
+      m.warnings.push_back(
+          fmt::format("{}: ignoring unrecognised key '{}'", r.origin(), r.KeyPath(key)));
     }
   }
   return m;
@@ -397,8 +526,7 @@ Result<ModelSpec> ParseHfConfig(const Json& config, const std::string& origin,
     }
     for (const auto& key : top.UnreadKeys()) {
       if (!IgnorableKeys().contains(key)) {
-        parsed->warnings.push_back(
-            fmt::format("{}: ignoring unrecognised key '{}'", origin, key));
+        parsed->warnings.push_back(fmt::format("{}: ignoring unrecognised key '{}'", origin, key));
       }
     }
     return parsed;

@@ -39,8 +39,8 @@ double ModelSpec::AttentionParamsPerLayer(AttentionType type) const {
                    ? h * m.q_lora_rank + static_cast<double>(m.q_lora_rank) * num_heads * qk_head
                    : h * num_heads * qk_head;
     double kv_a = h * (m.kv_lora_rank + m.qk_rope_head_dim);
-    double kv_b = static_cast<double>(m.kv_lora_rank) * num_heads *
-                  (m.qk_nope_head_dim + m.v_head_dim);
+    double kv_b =
+        static_cast<double>(m.kv_lora_rank) * num_heads * (m.qk_nope_head_dim + m.v_head_dim);
     double o = static_cast<double>(num_heads) * m.v_head_dim * h;
     // DSA indexer: its own query (from the q latent), key and head weights.
     double indexer = 0;
@@ -67,9 +67,7 @@ double ModelSpec::SharedExpertParams() const {
   return (gated_ffn ? 3.0 : 2.0) * static_cast<double>(hidden_size) * shared_intermediate_size;
 }
 
-double ModelSpec::RouterParams() const {
-  return static_cast<double>(hidden_size) * num_experts;
-}
+double ModelSpec::RouterParams() const { return static_cast<double>(hidden_size) * num_experts; }
 
 double ModelSpec::EmbeddingParams() const {
   return static_cast<double>(vocab_size) * hidden_size * (tie_word_embeddings ? 1 : 2);
@@ -142,8 +140,8 @@ double ModelSpec::KvElementsForContext(double context) const {
     AttentionType t = kinds[layer_kind[layer]].attention;
     if (t == AttentionType::kLinear) continue;
     // Sparse attention still caches every token; only sliding layers evict.
-    double held = t == AttentionType::kSliding ? std::min<double>(context, sliding_window)
-                                               : context;
+    double held =
+        t == AttentionType::kSliding ? std::min<double>(context, sliding_window) : context;
     total += KvElementsPerTokenLayer(t) * held;
   }
   return total;

@@ -1,8 +1,8 @@
 #include "disagg/parallel/mapping_check.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace disagg::parallel {
 
@@ -21,9 +21,8 @@ Feasibility CheckMapping(const model::ModelSpec& model, const hardware::SystemSp
                             system.nvlink_domain));
   }
   if (m.pp > model.num_layers) {
-    return fail(Infeasible::kPpExceedsLayers,
-                fmt::format("pp {} exceeds the {} layers of {}", m.pp, model.num_layers,
-                            model.name));
+    return fail(Infeasible::kPpExceedsLayers, fmt::format("pp {} exceeds the {} layers of {}", m.pp,
+                                                          model.num_layers, model.name));
   }
   if (model.num_heads % m.tp != 0) {
     return fail(Infeasible::kHeadsNotDivisible,
@@ -133,8 +132,9 @@ std::vector<perf::Mapping> EnumerateMappings(const model::ModelSpec& model,
       }
     }
   }
-  std::stable_sort(out.begin(), out.end(),
-                   [](const perf::Mapping& a, const perf::Mapping& b) { return a.gpus() < b.gpus(); });
+  std::stable_sort(out.begin(), out.end(), [](const perf::Mapping& a, const perf::Mapping& b) {
+    return a.gpus() < b.gpus();
+  });
   return out;
 }
 

@@ -11,9 +11,9 @@
 #ifndef DISAGG_PERF_MAPPING_H_
 #define DISAGG_PERF_MAPPING_H_
 
-#include <string>
-
 #include <fmt/format.h>
+
+#include <string>
 
 namespace disagg::perf {
 

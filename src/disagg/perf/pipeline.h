@@ -15,8 +15,8 @@
 namespace disagg::perf {
 
 struct PrefillTiming {
-  double latency = 0;   // first chunk in to last chunk out: the prefill part of FTL
-  double busy = 0;      // time the busiest stage is occupied: sets the instance's throughput
+  double latency = 0;  // first chunk in to last chunk out: the prefill part of FTL
+  double busy = 0;     // time the busiest stage is occupied: sets the instance's throughput
   int chunks = 0;
   StepBreakdown breakdown;  // summed over chunks, for display
 };

@@ -16,9 +16,10 @@ Result<QuantMode> ParseQuantMode(std::string_view name, std::string_view what) {
     return QuantMode{DType::kInt4, DType::kBf16};
   }
   if (name == "w4a8" || name == "int4_fp8") return QuantMode{DType::kInt4, DType::kFp8};
-  return Fail("{}: unknown quantisation '{}' (expected bf16, fp8, fp8_block, nvfp4, int4_wo or "
-              "w4a8)",
-              what, name);
+  return Fail(
+      "{}: unknown quantisation '{}' (expected bf16, fp8, fp8_block, nvfp4, int4_wo or "
+      "w4a8)",
+      what, name);
 }
 
 Result<Precision> PrecisionPreset(std::string_view name) {

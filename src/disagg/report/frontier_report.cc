@@ -14,8 +14,8 @@ using search::DesignPoint;
 using search::Policy;
 
 Json MappingJson(const perf::Mapping& m) {
-  return Json{{"tp", m.tp},         {"pp", m.pp},         {"ep", m.moe_ep},
-              {"dp_attn", m.dp},    {"moe_tp", m.moe_tp}, {"gpus", m.gpus()}};
+  return Json{{"tp", m.tp},      {"pp", m.pp},         {"ep", m.moe_ep},
+              {"dp_attn", m.dp}, {"moe_tp", m.moe_tp}, {"gpus", m.gpus()}};
 }
 
 std::string ConfigText(const DesignPoint& p) {
@@ -23,8 +23,7 @@ std::string ConfigText(const DesignPoint& p) {
     case Policy::kPiggyback:
       return fmt::format("{} batch {:.0f} chunk {:.0f}", p.mapping.Label(), p.batch, p.chunk);
     case Policy::kPrefillFirst:
-      return fmt::format("{} batch {:.0f} prefill {}", p.mapping.Label(), p.batch,
-                         p.prefill_batch);
+      return fmt::format("{} batch {:.0f} prefill {}", p.mapping.Label(), p.batch, p.prefill_batch);
     case Policy::kDisaggregated:
       return fmt::format("{}x P[{} b{}{}] + {}x D[{} b{}]", p.counts.prefill,
                          p.prefill.mapping.Label(), p.prefill.batch,
@@ -116,10 +115,16 @@ Json FrontierJson(const search::FrontierResult& r, const FrontierContext& c) {
     }
   }
   Json out;
-  out["inputs"] = Json{{"model", c.model},     {"system", c.system}, {"precision", c.precision},
-                       {"backend", c.backend}, {"isl", c.isl},       {"osl", c.osl},
-                       {"ftl_max_s", c.ftl_max}, {"gpu_budget", c.gpu_budget},
-                       {"mtp", c.mtp},           {"mtp_acceptance", c.mtp_acceptance}};
+  out["inputs"] = Json{{"model", c.model},
+                       {"system", c.system},
+                       {"precision", c.precision},
+                       {"backend", c.backend},
+                       {"isl", c.isl},
+                       {"osl", c.osl},
+                       {"ftl_max_s", c.ftl_max},
+                       {"gpu_budget", c.gpu_budget},
+                       {"mtp", c.mtp},
+                       {"mtp_acceptance", c.mtp_acceptance}};
   out["summary"] = Json{{"points_evaluated", r.summary.points_evaluated},
                         {"points_feasible", r.summary.points_feasible},
                         {"points_pruned", r.summary.points_pruned},
@@ -141,8 +146,8 @@ Json FrontierJson(const search::FrontierResult& r, const FrontierContext& c) {
   out["speedup"] = sp;
   if (r.best_colocated_under_sla || r.best_disaggregated_under_sla) {
     Json sla = Json::object();
-    sla["colocated"] = r.best_colocated_under_sla ? DesignPointJson(*r.best_colocated_under_sla)
-                                                  : Json(nullptr);
+    sla["colocated"] =
+        r.best_colocated_under_sla ? DesignPointJson(*r.best_colocated_under_sla) : Json(nullptr);
     sla["disaggregated"] = r.best_disaggregated_under_sla
                                ? DesignPointJson(*r.best_disaggregated_under_sla)
                                : Json(nullptr);
@@ -169,10 +174,9 @@ std::string FrontierCsv(const search::FrontierResult& r) {
           dis ? "disaggregated" : "colocated", search::PolicyName(p.policy),
           p.tokens_per_s_per_user, p.tokens_per_s_per_gpu, p.ftl, p.ttl, p.gpus,
           dis ? "" : p.mapping.Label(), dis ? "" : fmt::format("{:.0f}", p.batch),
-          p.policy == Policy::kPiggyback ? fmt::format("{:.0f}", p.chunk)
-                                         : (dis && p.prefill.mapping.pp > 1
-                                                ? fmt::format("{:.0f}", p.prefill.chunk)
-                                                : ""),
+          p.policy == Policy::kPiggyback
+              ? fmt::format("{:.0f}", p.chunk)
+              : (dis && p.prefill.mapping.pp > 1 ? fmt::format("{:.0f}", p.prefill.chunk) : ""),
           dis ? std::to_string(p.prefill.batch)
               : (p.prefill_batch > 0 ? std::to_string(p.prefill_batch) : ""),
           dis ? p.prefill.mapping.Label() : "", dis ? std::to_string(p.counts.prefill) : "",
@@ -189,16 +193,16 @@ std::string FrontierText(const search::FrontierResult& r, const FrontierContext&
   const auto& s = r.summary;
   std::string out = fmt::format(
       "{} on {}, {}, {}{}: ISL {:.0f}, OSL {:.0f}, FTL <= {}{}\n", c.model, c.system, c.precision,
-      c.backend,
-      c.mtp > 0 ? fmt::format(", MTP {} (acceptance {})", c.mtp, c.mtp_acceptance) : "", c.isl,
-      c.osl, Seconds(c.ftl_max),
+      c.backend, c.mtp > 0 ? fmt::format(", MTP {} (acceptance {})", c.mtp, c.mtp_acceptance) : "",
+      c.isl, c.osl, Seconds(c.ftl_max),
       c.gpu_budget > 0 ? fmt::format(", budget {} GPUs", c.gpu_budget) : "");
   long long infeasible = s.points_evaluated - s.points_feasible;
-  out += fmt::format("{} design points evaluated in {:.2f} s ({} mappings), {} feasible, {} "
-                     "infeasible ({:.0f}%)",
-                     Thousands(s.points_evaluated), s.elapsed_s, s.mappings_considered,
-                     Thousands(s.points_feasible), Thousands(infeasible),
-                     s.points_evaluated > 0 ? 100.0 * infeasible / s.points_evaluated : 0.0);
+  out += fmt::format(
+      "{} design points evaluated in {:.2f} s ({} mappings), {} feasible, {} "
+      "infeasible ({:.0f}%)",
+      Thousands(s.points_evaluated), s.elapsed_s, s.mappings_considered,
+      Thousands(s.points_feasible), Thousands(infeasible),
+      s.points_evaluated > 0 ? 100.0 * infeasible / s.points_evaluated : 0.0);
   std::string reasons;
   for (int i = 1; i < parallel::kNumInfeasible; ++i) {
     if (s.infeasible[i] == 0) continue;
@@ -208,9 +212,10 @@ std::string FrontierText(const search::FrontierResult& r, const FrontierContext&
   }
   out += reasons.empty() ? "\n" : ": " + reasons + "\n";
   if (s.points_pruned > 0) {
-    out += fmt::format("{} more prefill/decode pairs skipped: provably no better than a pair "
-                       "already found\n",
-                       Thousands(s.points_pruned));
+    out += fmt::format(
+        "{} more prefill/decode pairs skipped: provably no better than a pair "
+        "already found\n",
+        Thousands(s.points_pruned));
   }
 
   auto table = [&](const std::vector<DesignPoint>& front, const char* title) {
@@ -237,8 +242,8 @@ std::string FrontierText(const search::FrontierResult& r, const FrontierContext&
                                   p.prefill.chunk > 0 && p.prefill.chunk < c.isl
                                       ? fmt::format(" chunk {:.0f}", p.prefill.chunk)
                                       : ""));
-        row.push_back(fmt::format("{} x {} b{}", p.counts.decode, p.decode.mapping.Label(),
-                                  p.decode.batch));
+        row.push_back(
+            fmt::format("{} x {} b{}", p.counts.decode, p.decode.mapping.Label(), p.decode.batch));
         row.push_back(Sig3(p.ctx_gen_ratio));
         row.push_back(ByteRate(p.kv_egress_bytes_per_s_per_gpu));
         row.push_back(ByteRate(p.kv_ingress_bytes_per_s_per_gpu));
@@ -260,13 +265,13 @@ std::string FrontierText(const search::FrontierResult& r, const FrontierContext&
     double best_ratio = 0, best_at = 0;
     double win_lo = 0, win_hi = 0;
     for (const auto& row : rows) {
-      std::string ratio = row.colocated > 0 && row.disaggregated > 0
-                              ? fmt::format("{:.2f}x", row.ratio())
-                              : (row.disaggregated > 0 ? "only disagg"
-                                                       : (row.colocated > 0 ? "only co-located"
-                                                                            : "-"));
-      t.AddRow({Sig3(row.tokens_per_s_per_user), Sig3(row.colocated), Sig3(row.disaggregated),
-                ratio});
+      std::string ratio =
+          row.colocated > 0 && row.disaggregated > 0
+              ? fmt::format("{:.2f}x", row.ratio())
+              : (row.disaggregated > 0 ? "only disagg"
+                                       : (row.colocated > 0 ? "only co-located" : "-"));
+      t.AddRow(
+          {Sig3(row.tokens_per_s_per_user), Sig3(row.colocated), Sig3(row.disaggregated), ratio});
       if (row.colocated > 0 && row.ratio() > best_ratio) {
         best_ratio = row.ratio();
         best_at = row.tokens_per_s_per_user;
@@ -278,9 +283,10 @@ std::string FrontierText(const search::FrontierResult& r, const FrontierContext&
     }
     out += t.Render("  ");
     if (win_lo > 0) {
-      out += fmt::format("  Disaggregation wins from {} to {} tokens/s/user, by up to {:.2f}x "
-                         "(at {}).\n",
-                         Sig3(win_lo), Sig3(win_hi), best_ratio, Sig3(best_at));
+      out += fmt::format(
+          "  Disaggregation wins from {} to {} tokens/s/user, by up to {:.2f}x "
+          "(at {}).\n",
+          Sig3(win_lo), Sig3(win_hi), best_ratio, Sig3(best_at));
     } else {
       out += "  Disaggregation does not beat co-location at any interactivity here.\n";
     }
@@ -307,8 +313,7 @@ std::string FrontierText(const search::FrontierResult& r, const FrontierContext&
   return out;
 }
 
-std::string FrontierSvg(const search::FrontierResult& r, const FrontierContext& c,
-                        bool log_scale) {
+std::string FrontierSvg(const search::FrontierResult& r, const FrontierContext& c, bool log_scale) {
   Chart chart;
   chart.title = fmt::format("{} on {} ({}), ISL {:.0f} / OSL {:.0f}", c.model, c.system,
                             c.precision, c.isl, c.osl);
@@ -322,7 +327,8 @@ std::string FrontierSvg(const search::FrontierResult& r, const FrontierContext& 
     s.label = label;
     s.color = color;
     s.step = true;
-    for (const auto& p : front) s.points.push_back({p.tokens_per_s_per_user, p.tokens_per_s_per_gpu});
+    for (const auto& p : front)
+      s.points.push_back({p.tokens_per_s_per_user, p.tokens_per_s_per_gpu});
     // Staircase from the highest throughput (left) to the highest interactivity.
     return s;
   };

@@ -1,10 +1,10 @@
 #include "disagg/report/svg_plot.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
-
-#include <fmt/format.h>
 
 namespace disagg::report {
 namespace {
@@ -13,7 +13,8 @@ struct Axis {
   double lo = 0, hi = 1;
   bool log = false;
   double Map(double v, double p0, double p1) const {
-    double a = log ? std::log10(v) : v, l = log ? std::log10(lo) : lo, h = log ? std::log10(hi) : hi;
+    double a = log ? std::log10(v) : v, l = log ? std::log10(lo) : lo,
+           h = log ? std::log10(hi) : hi;
     if (h == l) return (p0 + p1) / 2;
     return p0 + (a - l) / (h - l) * (p1 - p0);
   }
@@ -23,11 +24,20 @@ std::string Escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -112,33 +122,39 @@ std::string RenderSvg(const Chart& c) {
       "font-family=\"Helvetica, Arial, sans-serif\">\n",
       c.width, c.height, c.width, c.height);
   svg += fmt::format("<rect width=\"{}\" height=\"{}\" fill=\"white\"/>\n", c.width, c.height);
-  svg += fmt::format("<text x=\"{}\" y=\"28\" font-size=\"18\" font-weight=\"bold\" "
-                     "text-anchor=\"middle\">{}</text>\n",
-                     c.width / 2, Escape(c.title));
+  svg += fmt::format(
+      "<text x=\"{}\" y=\"28\" font-size=\"18\" font-weight=\"bold\" "
+      "text-anchor=\"middle\">{}</text>\n",
+      c.width / 2, Escape(c.title));
   if (!c.subtitle.empty()) {
-    svg += fmt::format("<text x=\"{}\" y=\"50\" font-size=\"13\" fill=\"#444\" "
-                       "text-anchor=\"middle\">{}</text>\n",
-                       c.width / 2, Escape(c.subtitle));
+    svg += fmt::format(
+        "<text x=\"{}\" y=\"50\" font-size=\"13\" fill=\"#444\" "
+        "text-anchor=\"middle\">{}</text>\n",
+        c.width / 2, Escape(c.subtitle));
   }
   // Grid and ticks.
   auto grid_x = [&](double v, bool major) {
     double px = ax.Map(v, x0, x1);
-    svg += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\"/>\n",
-                       px, y0, px, y1, major ? "#ddd" : "#f0f0f0");
+    svg += fmt::format(
+        "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\"/>\n", px, y0,
+        px, y1, major ? "#ddd" : "#f0f0f0");
     if (major) {
-      svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"12\" text-anchor=\"middle\">{}"
-                         "</text>\n",
-                         px, y0 + 18, TickLabel(v));
+      svg += fmt::format(
+          "<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"12\" text-anchor=\"middle\">{}"
+          "</text>\n",
+          px, y0 + 18, TickLabel(v));
     }
   };
   auto grid_y = [&](double v, bool major) {
     double py = ay.Map(v, y0, y1);
-    svg += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\"/>\n",
-                       x0, py, x1, py, major ? "#ddd" : "#f0f0f0");
+    svg += fmt::format(
+        "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\"/>\n", x0, py,
+        x1, py, major ? "#ddd" : "#f0f0f0");
     if (major) {
-      svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"12\" text-anchor=\"end\">{}"
-                         "</text>\n",
-                         x0 - 8, py + 4, TickLabel(v));
+      svg += fmt::format(
+          "<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"12\" text-anchor=\"end\">{}"
+          "</text>\n",
+          x0 - 8, py + 4, TickLabel(v));
     }
   };
   for (double v : xminor) grid_x(v, false);
@@ -152,27 +168,32 @@ std::string RenderSvg(const Chart& c) {
                          py + 4, TickLabel(v));
     }
   }
-  svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" "
-                     "stroke=\"#333\"/>\n",
-                     x0, y1, x1 - x0, y0 - y1);
-  svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"14\" text-anchor=\"middle\">{}"
-                     "</text>\n",
-                     (x0 + x1) / 2, c.height - 22.0, Escape(c.x_label));
-  svg += fmt::format("<text x=\"20\" y=\"{:.1f}\" font-size=\"14\" text-anchor=\"middle\" "
-                     "transform=\"rotate(-90 20 {:.1f})\">{}</text>\n",
-                     (y0 + y1) / 2, (y0 + y1) / 2, Escape(c.y_label));
+  svg += fmt::format(
+      "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" "
+      "stroke=\"#333\"/>\n",
+      x0, y1, x1 - x0, y0 - y1);
+  svg += fmt::format(
+      "<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"14\" text-anchor=\"middle\">{}"
+      "</text>\n",
+      (x0 + x1) / 2, c.height - 22.0, Escape(c.x_label));
+  svg += fmt::format(
+      "<text x=\"20\" y=\"{:.1f}\" font-size=\"14\" text-anchor=\"middle\" "
+      "transform=\"rotate(-90 20 {:.1f})\">{}</text>\n",
+      (y0 + y1) / 2, (y0 + y1) / 2, Escape(c.y_label));
   if (!c.y2_label.empty()) {
     double xr = c.width - 20.0;
-    svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"14\" text-anchor=\"middle\" "
-                       "transform=\"rotate(90 {:.1f} {:.1f})\">{}</text>\n",
-                       xr, (y0 + y1) / 2, xr, (y0 + y1) / 2, Escape(c.y2_label));
+    svg += fmt::format(
+        "<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"14\" text-anchor=\"middle\" "
+        "transform=\"rotate(90 {:.1f} {:.1f})\">{}</text>\n",
+        xr, (y0 + y1) / 2, xr, (y0 + y1) / 2, Escape(c.y2_label));
   }
   for (const auto& [x, label] : c.x_marks) {
     if (!Usable(x, c.log_x)) continue;
     double px = ax.Map(x, x0, x1);
-    svg += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" "
-                       "stroke=\"#888\" stroke-dasharray=\"4 3\"/>\n",
-                       px, y0, px, y1);
+    svg += fmt::format(
+        "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" "
+        "stroke=\"#888\" stroke-dasharray=\"4 3\"/>\n",
+        px, y0, px, y1);
     svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"11\" fill=\"#555\">{}</text>\n",
                        px + 4, y1 + 14, Escape(label));
   }
@@ -197,8 +218,8 @@ std::string RenderSvg(const Chart& c) {
         path += fmt::format(" L{:.1f},{:.1f}", pts[i].first, pts[i].second);
       }
     }
-    svg += fmt::format("<path d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2.2\"{}/>\n", path,
-                       s.color, s.dashed ? " stroke-dasharray=\"6 4\"" : "");
+    svg += fmt::format("<path d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2.2\"{}/>\n",
+                       path, s.color, s.dashed ? " stroke-dasharray=\"6 4\"" : "");
     if (s.markers) {
       for (auto [px, py] : pts) {
         svg += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"2.6\" fill=\"{}\"/>\n", px, py,
@@ -207,9 +228,10 @@ std::string RenderSvg(const Chart& c) {
     }
     double ly = y1 + 18 + 20.0 * legend++;
     double lx = x1 - 260;
-    svg += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\" "
-                       "stroke-width=\"3\"{}/>\n",
-                       lx, ly, lx + 24, ly, s.color, s.dashed ? " stroke-dasharray=\"6 4\"" : "");
+    svg += fmt::format(
+        "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\" "
+        "stroke-width=\"3\"{}/>\n",
+        lx, ly, lx + 24, ly, s.color, s.dashed ? " stroke-dasharray=\"6 4\"" : "");
     svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"13\">{}</text>\n", lx + 30,
                        ly + 4, Escape(s.label));
   }

@@ -18,10 +18,10 @@ struct Series {
   std::string label;
   std::string color;  // CSS colour, e.g. "#1f77b4"
   std::vector<std::pair<double, double>> points;
-  bool step = false;     // staircase: y of point i+1 holds just right of x_i (best y at >= x)
-  bool markers = true;   // a dot per point
+  bool step = false;    // staircase: y of point i+1 holds just right of x_i (best y at >= x)
+  bool markers = true;  // a dot per point
   bool dashed = false;
-  int y_axis = 0;        // 0: left axis, 1: right axis
+  int y_axis = 0;  // 0: left axis, 1: right axis
 };
 
 struct Chart {

@@ -1,9 +1,9 @@
 #include "disagg/report/table.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-
-#include <fmt/format.h>
 
 namespace disagg::report {
 namespace {

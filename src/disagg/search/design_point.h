@@ -35,9 +35,9 @@ inline const char* PolicyName(Policy p) {
 
 struct PrefillConfig {
   perf::Mapping mapping;
-  int batch = 0;             // prompts per forward
-  double chunk = 0;          // CPP chunk (tokens); the ISL when unchunked
-  double ftl_compute = 0;    // prefill latency before the KV transfer
+  int batch = 0;              // prompts per forward
+  double chunk = 0;           // CPP chunk (tokens); the ISL when unchunked
+  double ftl_compute = 0;     // prefill latency before the KV transfer
   double requests_per_s = 0;  // one instance
   double kv_bytes_per_request = 0;
   double requests_per_s_per_gpu() const { return requests_per_s / mapping.gpus(); }
@@ -61,15 +61,15 @@ struct DesignPoint {
 
   // Co-located.
   perf::Mapping mapping;
-  double batch = 0;          // decode sequences in steady state
-  double chunk = 0;          // piggyback prompt tokens per step
-  int prefill_batch = 0;     // prefill-first prompts per prefill step
+  double batch = 0;       // decode sequences in steady state
+  double chunk = 0;       // piggyback prompt tokens per step
+  int prefill_batch = 0;  // prefill-first prompts per prefill step
 
   // Disaggregated.
   PrefillConfig prefill;
   DecodeConfig decode;
   serving::InstanceCounts counts;
-  double ctx_gen_ratio = 0;  // continuous prefill GPUs per decode GPU
+  double ctx_gen_ratio = 0;       // continuous prefill GPUs per decode GPU
   double ctx_gen_ratio_used = 0;  // of the integer counts
   double kv_egress_bytes_per_s_per_gpu = 0;
   double kv_ingress_bytes_per_s_per_gpu = 0;
@@ -79,17 +79,17 @@ struct DesignPoint {
 
 struct FrontierOptions {
   serving::Workload workload;
-  double ftl_max = 10;                 // s; the frontier's FTL limit
-  std::optional<double> sla_ttl_max;   // s; the SLA query, when given
-  std::optional<double> sla_ftl_max;   // s
-  int gpu_budget = 0;                  // 0: enough for the continuous optimum
-  int max_stage_gpus = 64;             // tp x dp of one pipeline stage
-  int max_prefill_gpus = 256;          // whole prefill instance (CPP)
+  double ftl_max = 10;                // s; the frontier's FTL limit
+  std::optional<double> sla_ttl_max;  // s; the SLA query, when given
+  std::optional<double> sla_ftl_max;  // s
+  int gpu_budget = 0;                 // 0: enough for the continuous optimum
+  int max_stage_gpus = 64;            // tp x dp of one pipeline stage
+  int max_prefill_gpus = 256;         // whole prefill instance (CPP)
   int max_prefill_pp = 32;
   int max_decode_pp = 4;
-  double near_optimal = 0.98;          // integer counts without a budget
-  int max_total_gpus = 4096;           // search bound for those counts
-  perf::Speculation speculation;       // MTP speculative decoding on every instance
+  double near_optimal = 0.98;     // integer counts without a budget
+  int max_total_gpus = 4096;      // search bound for those counts
+  perf::Speculation speculation;  // MTP speculative decoding on every instance
   bool parallel = true;
 };
 

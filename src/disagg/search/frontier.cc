@@ -1,11 +1,11 @@
 #include "disagg/search/frontier.h"
 
+#include <tbb/parallel_for.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <map>
-
-#include <tbb/parallel_for.h>
 
 #include "disagg/parallel/mapping_check.h"
 #include "disagg/search/candidates.h"
@@ -77,18 +77,17 @@ PairResult PairDecode(const DecodeConfig& d, const std::vector<PrefillConfig>& p
       break;
     }
     serving::InstanceCounts counts =
-        o.gpu_budget > 0 ? serving::SolveInstanceCounts(pr, dr, osl, o.gpu_budget)
-                         : serving::SmallestNearOptimal(pr, dr, osl, o.near_optimal,
-                                                        o.max_total_gpus);
+        o.gpu_budget > 0
+            ? serving::SolveInstanceCounts(pr, dr, osl, o.gpu_budget)
+            : serving::SmallestNearOptimal(pr, dr, osl, o.near_optimal, o.max_total_gpus);
     if (!counts.ok()) {
       tally.Reject(Infeasible::kBudgetExceeded);
       continue;
     }
     const bool same_domain = counts.gpus <= system.nvlink_domain;
-    auto kv = serving::EvaluateKvTransfer(system, p.kv_bytes_per_request,
-                                          p.requests_per_s_per_gpu(), d.requests_per_s_per_gpu(),
-                                          p.mapping.gpus(), p.ftl_compute, model.num_layers,
-                                          same_domain);
+    auto kv = serving::EvaluateKvTransfer(
+        system, p.kv_bytes_per_request, p.requests_per_s_per_gpu(), d.requests_per_s_per_gpu(),
+        p.mapping.gpus(), p.ftl_compute, model.num_layers, same_domain);
     if (!kv.feasible) {
       tally.Reject(Infeasible::kKvLinkTooSlow);
       continue;
@@ -110,7 +109,8 @@ PairResult PairDecode(const DecodeConfig& d, const std::vector<PrefillConfig>& p
     dp.decode = d;
     dp.counts = counts;
     dp.ctx_gen_ratio = serving::ContinuousCtxGenRatio(pr, dr);
-    dp.ctx_gen_ratio_used = static_cast<double>(counts.prefill * pr.gpus) / (counts.decode * dr.gpus);
+    dp.ctx_gen_ratio_used =
+        static_cast<double>(counts.prefill * pr.gpus) / (counts.decode * dr.gpus);
     dp.kv_egress_bytes_per_s_per_gpu = kv.egress_bytes_per_s_per_gpu;
     dp.kv_ingress_bytes_per_s_per_gpu = kv.ingress_bytes_per_s_per_gpu;
     dp.kv_link_bytes_per_s_per_gpu = kv.link_bytes_per_s_per_gpu;
@@ -170,7 +170,8 @@ FrontierResult RunFrontier(const model::ModelSpec& model, const hardware::System
   for (int i = 0; i < parallel::kNumInfeasible; ++i) {
     tally.Reject(static_cast<Infeasible>(i), rejected[i]);
   }
-  std::erase_if(mappings, [&](const perf::Mapping& m) { return m.gpus_per_stage() > o.max_stage_gpus; });
+  std::erase_if(mappings,
+                [&](const perf::Mapping& m) { return m.gpus_per_stage() > o.max_stage_gpus; });
   result.summary.mappings_considered = static_cast<int>(mappings.size());
 
   std::vector<PerMapping> per(mappings.size());

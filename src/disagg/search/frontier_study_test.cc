@@ -1,14 +1,13 @@
 // The published findings of "Beyond the Buzz: A Pragmatic Take on Inference
 // Disaggregation" (arXiv 2506.05508) as directional tests of the frontier
 // search, plus properties every frontier must have.
-#include "disagg/search/frontier.h"
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 
 #include "disagg/perf/pipeline.h"
+#include "disagg/search/frontier.h"
 #include "disagg/testing/fixtures.h"
 
 namespace disagg::search {
@@ -19,12 +18,11 @@ using testing::CatalogSystem;
 using testing::Preset;
 
 FrontierResult Study(const char* model, const hardware::SystemSpec& system, const char* precision,
-                   double isl, double osl, int budget = 0) {
+                     double isl, double osl, int budget = 0) {
   FrontierOptions o;
   o.workload = {isl, osl};
   o.gpu_budget = budget;
-  return RunFrontier(CatalogModel(model), system, Preset(precision), hardware::Backend::kTrtllm,
-                     o);
+  return RunFrontier(CatalogModel(model), system, Preset(precision), hardware::Backend::kTrtllm, o);
 }
 
 // Interactivity levels spread geometrically over the range where both
@@ -109,8 +107,8 @@ TEST(FrontierStudy, CtxGenRatioFallsAsInteractivityRises) {
   // Llama-3.1-70B).
   auto r1 = RatioEnds(Study("deepseek-r1", CatalogSystem("gb200"), "fp4", 16384, 2048));
   auto l70 = RatioEnds(Study("llama-3.1-70b", CatalogSystem("h200_sxm"), "fp8", 4096, 256));
-  std::printf("ctx:gen low -> high interactivity: R1 %.2f -> %.2f, 70B %.2f -> %.2f\n",
-              r1.first, r1.second, l70.first, l70.second);
+  std::printf("ctx:gen low -> high interactivity: R1 %.2f -> %.2f, 70B %.2f -> %.2f\n", r1.first,
+              r1.second, l70.first, l70.second);
   EXPECT_GT(r1.first, 3 * r1.second);
   EXPECT_GT(l70.first, l70.second);
 }

@@ -46,8 +46,8 @@ InstanceCounts SolveInstanceCounts(const PoolRate& p, const PoolRate& d, double 
 
 // Without a budget: the fewest GPUs whose integer counts reach `within`
 // (e.g. 0.98) of the continuous optimum, searching up to `max_gpus`.
-InstanceCounts SmallestNearOptimal(const PoolRate& p, const PoolRate& d, double osl,
-                                   double within, int max_gpus);
+InstanceCounts SmallestNearOptimal(const PoolRate& p, const PoolRate& d, double osl, double within,
+                                   int max_gpus);
 
 // Elastic planning: the fewest GPUs whose pools carry `prefill_demand`
 // requests/s through prefill and `decode_demand` through decode (they differ
@@ -62,10 +62,10 @@ InstanceCounts CountsForDemand(const PoolRate& p, const PoolRate& d, double pref
 
 struct KvTransfer {
   double bytes_per_request = 0;
-  double link_bytes_per_s_per_gpu = 0;  // capacity of the path used
-  double egress_bytes_per_s_per_gpu = 0;  // needed on each prefill GPU
+  double link_bytes_per_s_per_gpu = 0;     // capacity of the path used
+  double egress_bytes_per_s_per_gpu = 0;   // needed on each prefill GPU
   double ingress_bytes_per_s_per_gpu = 0;  // needed on each decode GPU
-  double exposed_s = 0;  // added to FTL
+  double exposed_s = 0;                    // added to FTL
   bool feasible = true;
 };
 

@@ -23,10 +23,11 @@ struct Workload {
 };
 
 struct PrefillMetrics {
-  double ftl = 0;  // s: the framework's request overhead + the prefill (KV transfer added by disagg)
-  double requests_per_s = 0;          // whole instance
+  double ftl =
+      0;  // s: the framework's request overhead + the prefill (KV transfer added by disagg)
+  double requests_per_s = 0;  // whole instance
   double requests_per_s_per_gpu = 0;
-  double kv_bytes_per_request = 0;    // cache bytes a request hands to decode
+  double kv_bytes_per_request = 0;           // cache bytes a request hands to decode
   double kv_egress_bytes_per_s_per_gpu = 0;  // needed to ship the cache out at that rate
   perf::PrefillTiming timing;
 };
@@ -37,7 +38,7 @@ struct DecodeMetrics {
   double tokens_per_s_per_gpu = 0;
   double requests_per_s_per_gpu = 0;
   double kv_ingress_bytes_per_s_per_gpu = 0;  // to receive the caches of new requests
-  perf::StepCost step;  // one micro-batch step
+  perf::StepCost step;                        // one micro-batch step
 };
 
 // Cache bytes one request of `isl` prompt tokens hands to decode, over all

@@ -271,8 +271,8 @@ BatchingInstance::Run BatchingInstance::FastForward(double budget) {
   // in it, so every one adds to the wait, which cycles at the timeout unless
   // some rank does not decode).
   const AdpBalance& adp = config_.adp_balance;
-  const bool adp_counts = adp.on() && config_.model->mapping().dp > 1 &&
-                          decoding_ >= config_.model->mapping().dp;
+  const bool adp_counts =
+      adp.on() && config_.model->mapping().dp > 1 && decoding_ >= config_.model->mapping().dp;
   // Polls in the run: the first step's is due now or at its counter.
   const int64_t interval = config_.recv_interval;
   const int64_t counter = recv_counter_ >= interval ? 0 : recv_counter_;

@@ -203,10 +203,10 @@ class BatchingInstance {
   std::vector<Seq> seqs_;
   std::vector<int64_t> free_;
   std::deque<Seq> waiting_;
-  std::deque<Seq> inbox_;  // arrived, not yet polled (recv_interval > 1)
-  int64_t recv_counter_ = 0;  // iterations since the last poll
-  int64_t adp_waiting_iters_ = 0;    // AdpBalance: iterations without a prompt on every rank
-  int64_t adp_batching_iters_ = 0;   // AdpBalance: batching wait so far
+  std::deque<Seq> inbox_;             // arrived, not yet polled (recv_interval > 1)
+  int64_t recv_counter_ = 0;          // iterations since the last poll
+  int64_t adp_waiting_iters_ = 0;     // AdpBalance: iterations without a prompt on every rank
+  int64_t adp_batching_iters_ = 0;    // AdpBalance: batching wait so far
   std::deque<int64_t> prefilling_;    // admitted, prompt not finished (FCFS)
   std::vector<int64_t> admit_order_;  // decoding seqs by admission (preemption victims last)
   std::vector<uint8_t> live_;         // seqs_[i] is decoding

@@ -90,10 +90,10 @@ std::vector<int64_t> DecodedWithPolls(int interval) {
     inst.FinishStep(now, out);
     decoded.push_back(out.decoded);
   };
-  inst.Enqueue(Seq{.slot = 0, .isl = 64, .osl = 100});  // idle: polled at once
-  start(), finish();                                   // its prefill
-  start(), finish();                                   // decode (the poll after the prefill)
-  start();                                             // decode, in flight when...
+  inst.Enqueue(Seq{.slot = 0, .isl = 64, .osl = 100});   // idle: polled at once
+  start(), finish();                                     // its prefill
+  start(), finish();                                     // decode (the poll after the prefill)
+  start();                                               // decode, in flight when...
   inst.Enqueue(Seq{.slot = 1, .isl = 512, .osl = 100});  // ...the second prompt arrives
   finish();
   for (int i = 0; i < 5; ++i) start(), finish();
@@ -113,10 +113,9 @@ TEST(BatchingInstance, RecvIntervalHoldsArrivalsUntilThePoll) {
 // 3, `arrivals` new prompts arrive. Returns the step (1-based) in which the
 // first of them produced its first token.
 int FirstTokenStep(AdpBalance balance, int arrivals) {
-  static const perf::StepModel step =
-      *perf::StepModel::Create(CatalogModel("gpt-oss-120b"), CatalogSystem("b200_sxm"),
-                               Preset("fp4"), perf::Mapping{1, 1, 2, 1, 2},
-                               hardware::Backend::kTrtllm);
+  static const perf::StepModel step = *perf::StepModel::Create(
+      CatalogModel("gpt-oss-120b"), CatalogSystem("b200_sxm"), Preset("fp4"),
+      perf::Mapping{1, 1, 2, 1, 2}, hardware::Backend::kTrtllm);
   InstanceConfig c;
   c.model = &step;
   c.max_batch = 16;

@@ -9,8 +9,8 @@
 #ifndef DISAGG_SIM_KV_NETWORK_H_
 #define DISAGG_SIM_KV_NETWORK_H_
 
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <vector>
 

@@ -59,10 +59,10 @@ enum class ArrivalProcess { kPoisson, kGamma, kUniform };
 
 struct OpenLoopOptions {
   ArrivalProcess process = ArrivalProcess::kPoisson;
-  double rate = 1;            // requests/s
-  double gamma_cv = 1;        // coefficient of variation of inter-arrival times (gamma)
-  int64_t max_requests = 0;   // 0: unlimited
-  double duration = 0;        // s; 0: unlimited
+  double rate = 1;           // requests/s
+  double gamma_cv = 1;       // coefficient of variation of inter-arrival times (gamma)
+  int64_t max_requests = 0;  // 0: unlimited
+  double duration = 0;       // s; 0: unlimited
   uint64_t seed = 1;
 };
 

@@ -6,6 +6,7 @@
 #ifndef DISAGG_TESTING_CLI_RUNNER_H_
 #define DISAGG_TESTING_CLI_RUNNER_H_
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,8 +19,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 namespace disagg::testing {
 

@@ -20,18 +20,16 @@ inline std::string SharedDir() {
   return std::string(DISAGG_SOURCE_DIR) + "/../shared";
 }
 
-inline std::string SharedFile(const std::string& relative) {
-  return SharedDir() + "/" + relative;
-}
+inline std::string SharedFile(const std::string& relative) { return SharedDir() + "/" + relative; }
 
 }  // namespace disagg::testing
 
-#define DISAGG_REQUIRE_SHARED(relative)                                                  \
-  do {                                                                                    \
-    if (!std::filesystem::exists(::disagg::testing::SharedFile(relative))) {              \
-      GTEST_SKIP() << "shared data absent: " << ::disagg::testing::SharedFile(relative)   \
-                   << " (tests that read ../shared are skipped)";                         \
-    }                                                                                     \
+#define DISAGG_REQUIRE_SHARED(relative)                                                 \
+  do {                                                                                  \
+    if (!std::filesystem::exists(::disagg::testing::SharedFile(relative))) {            \
+      GTEST_SKIP() << "shared data absent: " << ::disagg::testing::SharedFile(relative) \
+                   << " (tests that read ../shared are skipped)";                       \
+    }                                                                                   \
   } while (0)
 
 #endif  // DISAGG_TESTING_SHARED_DATA_H_
