@@ -2,9 +2,11 @@
 // those predictions.
 //
 // Contract: PredictRows replays each row's benchmark as it was run: a closed
-// loop of `concurrency` clients sending fixed-ISL/OSL requests back to back
-// on the row's deployment, and reads the mean first-token latency and the
-// mean time per output token the way the benchmark computes them. A run
+// loop of `concurrency` clients sending requests back to back on the row's
+// deployment (lengths as its client drew them, SiliconRow::length_ratio; the
+// engine launch settings of its sweep, recv_interval and adp_balance), and
+// reads the mean first-token latency and the mean time per output token the
+// way the benchmark computes them. A run
 // starts with a burst (every client's first request at once, simulated as
 // such) and then settles with the clients at independent phases (simulated
 // with first requests at uniform random times over one request latency,
