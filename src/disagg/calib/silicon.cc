@@ -373,8 +373,9 @@ Result<SiliconData> ReadSilicon(const std::string& path, const SiliconOptions& o
             mp.moe_ep = std::gcd(mp.moe_ep, group);
             mp.moe_tp = group / mp.moe_ep;
           }
-          if (mp.tp > sys->nvlink_domain) r.tp_beyond_domain = true;
-          if (p == &r.agg && mp.tp * mp.dp > sys->nvlink_domain) r.tp_beyond_domain = true;
+          if (mp.tp > sys->nvlink_domain || (p == &r.agg && mp.tp * mp.dp > sys->nvlink_domain)) {
+            r.beyond_nvlink_domain = true;
+          }
           auto legal = parallel::CheckMapping(*spec, *sys, mp, true);
           if (!legal.ok()) fail("impossible mapping", legal.detail);
         }

@@ -68,7 +68,7 @@ struct SiliconRow {
   // network, and the single-node launch scripts of their sweeps place one
   // instance on one node, so their columns are suspect; they are predicted
   // as stated but kept out of fits and headline errors (their own group).
-  bool tp_beyond_domain = false;
+  bool beyond_nvlink_domain = false;
   // An MoE pool stating TP wider than 8 with no attention DP inside a
   // 72-GPU NVLink domain (the GB200 DeepSeek-R1/V3, Kimi and GLM series:
   // tp 12-72, most not dividing the attention heads, TPOT too low for TP

@@ -211,7 +211,7 @@ TEST_F(SiliconReader, LaunchSettingsComeFromTheSweepScripts) {
   EXPECT_DOUBLE_EQ(by["sg-c64"]->length_ratio, 0.8);
   EXPECT_DOUBLE_EQ(by["sg-aic"]->length_ratio, 1.0);
   // 16 GPUs in one co-located instance on an 8-GPU NVLink domain: suspect.
-  EXPECT_TRUE(by["wide"]->tp_beyond_domain);
+  EXPECT_TRUE(by["wide"]->beyond_nvlink_domain);
   EXPECT_FALSE(Headline(*by["wide"]));
   EXPECT_FALSE(by["wide"]->adp_balance.on());
   EXPECT_TRUE(Headline(*by["trt-r1-dp"]));

@@ -183,7 +183,7 @@ std::string GroupValue(const SiliconRow& row, const std::string& key) {
   if (key == "model") return row.model;
   if (key == "precision") return row.precision_label.empty() ? "bf16" : row.precision_label;
   if (key == "mode") {
-    if (row.tp_beyond_domain) return "tp-beyond-domain";
+    if (row.beyond_nvlink_domain) return "tp-beyond-domain";
     if (row.disaggregated && !row.fully_described) return "disagg-assumed";
     if (row.dep_assumed) return "dep-assumed";
     if (row.speculation.depth > 0) return "mtp-assumed";
@@ -193,7 +193,7 @@ std::string GroupValue(const SiliconRow& row, const std::string& key) {
 }
 
 bool Headline(const SiliconRow& row) {
-  return !row.tp_beyond_domain && !row.dep_assumed && row.speculation.depth == 0 &&
+  return !row.beyond_nvlink_domain && !row.dep_assumed && row.speculation.depth == 0 &&
          (!row.disaggregated || row.fully_described);
 }
 

@@ -100,6 +100,18 @@ std::vector<std::string> SimBase() {
   return {"simulate", "--model", "llama-3.1-8b", "--system", "h100_sxm"};
 }
 
+// `simulate --json` of SimBase() with `flags` then `extra`; an empty object
+// (and a failure) unless it exits 0.
+Json SimJson(CliTest& t, std::vector<std::string> flags, const std::vector<std::string>& extra) {
+  std::vector<std::string> args = SimBase();
+  args.insert(args.end(), flags.begin(), flags.end());
+  args.insert(args.end(), extra.begin(), extra.end());
+  args.push_back("--json");
+  RunResult r = t.RunArgs(args);
+  EXPECT_EQ(r.status, 0) << r;
+  return r.status == 0 ? Json::parse(r.out) : Json::object();
+}
+
 TEST_F(CliTest, SimulateJsonShape) {
   RunResult r = RunWith(*this, SimBase(),
                         {"--mode", "disagg", "--prefill", "instances=1,tp=1,batch=2", "--decode",
@@ -185,16 +197,11 @@ TEST_F(CliTest, SimulateWritesRequestsAndTimeline) {
 // overrides it, and the deployment line says which ran. Prefill-first stalls
 // the decodes for every prompt, so its time per output token is the larger.
 TEST_F(CliTest, SimulateSchedule) {
-  auto run = [&](std::vector<std::string> extra) {
-    std::vector<std::string> args = SimBase();
-    for (const char* a : {"--mode", "colocated", "--tp", "1", "--backend", "sglang", "--rate", "4",
-                          "--isl", "2000", "--osl", "200", "--requests", "300", "--json"}) {
-      args.push_back(a);
-    }
-    args.insert(args.end(), extra.begin(), extra.end());
-    RunResult r = RunArgs(args);
-    EXPECT_EQ(r.status, 0) << r;
-    return r.status == 0 ? Json::parse(r.out) : Json::object();
+  auto run = [&](const std::vector<std::string>& extra) {
+    return SimJson(*this,
+                   {"--mode", "colocated", "--tp", "1", "--backend", "sglang", "--rate", "4",
+                    "--isl", "2000", "--osl", "200", "--requests", "300"},
+                   extra);
   };
   Json dflt = run({}), mixed = run({"--schedule", "mixed"}),
        pf = run({"--schedule", "prefill-first"});
@@ -218,16 +225,11 @@ TEST_F(CliTest, SimulateSchedule) {
 // TensorRT-LLM's attention-DP balancing holds prompts; bad values are usage
 // errors naming the flag and value.
 TEST_F(CliTest, SimulateSchedulerSettings) {
-  auto run = [&](std::vector<std::string> extra) {
-    std::vector<std::string> args = SimBase();
-    for (const char* a : {"--mode", "colocated", "--backend", "sglang", "--tp", "1", "--rate", "2",
-                          "--isl", "1000", "--osl", "400", "--requests", "300", "--json"}) {
-      args.push_back(a);
-    }
-    args.insert(args.end(), extra.begin(), extra.end());
-    RunResult r = RunArgs(args);
-    EXPECT_EQ(r.status, 0) << r;
-    return r.status == 0 ? Json::parse(r.out) : Json::object();
+  auto run = [&](const std::vector<std::string>& extra) {
+    return SimJson(*this,
+                   {"--mode", "colocated", "--backend", "sglang", "--tp", "1", "--rate", "2",
+                    "--isl", "1000", "--osl", "400", "--requests", "300"},
+                   extra);
   };
   auto ftl = [](const Json& j) { return j["ftl_s"]["mean"].get<double>(); };
   Json every = run({}), polled = run({"--recv-interval", "30"});

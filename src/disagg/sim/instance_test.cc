@@ -19,8 +19,6 @@ struct Steps {
   std::vector<double> time;      // step durations
 };
 
-// One sequence decoding (prompt 64, 100 output tokens), then a 3,000-token
-// prompt arrives that a 1,024-token chunk splits over 3 steps.
 const perf::StepModel& SglangStep() {
   static const perf::StepModel step =
       *perf::StepModel::Create(CatalogModel("llama-3.1-8b"), CatalogSystem("h100_sxm"),
@@ -28,14 +26,21 @@ const perf::StepModel& SglangStep() {
   return step;
 }
 
-Steps RunSteps(bool prefill_first) {
-  const perf::StepModel& step = SglangStep();
+// An instance whose cache never limits admission.
+InstanceConfig Roomy(const perf::StepModel& step, int max_batch, int64_t chunk) {
   InstanceConfig c;
   c.model = &step;
-  c.max_batch = 8;
-  c.chunk = 1024;
+  c.max_batch = max_batch;
+  c.chunk = chunk;
   c.kv_capacity = 1e12;
   c.kv.full = 1000;
+  return c;
+}
+
+// One sequence decoding (prompt 64, 100 output tokens), then a 3,000-token
+// prompt arrives that a 1,024-token chunk splits over 3 steps.
+Steps RunSteps(bool prefill_first) {
+  InstanceConfig c = Roomy(SglangStep(), 8, 1024);
   c.prefill_first = prefill_first;
   BatchingInstance inst(c);
   StepOutcome out;
@@ -72,12 +77,7 @@ TEST(BatchingInstance, PrefillFirstHoldsDecodingUntilThePromptIsDone) {
 // A prompt arriving during a decode step waits for the scheduler's next poll:
 // every `interval` decode iterations, or at once after a prefill step.
 std::vector<int64_t> DecodedWithPolls(int interval) {
-  InstanceConfig c;
-  c.model = &SglangStep();
-  c.max_batch = 8;
-  c.chunk = 8192;
-  c.kv_capacity = 1e12;
-  c.kv.full = 1000;
+  InstanceConfig c = Roomy(SglangStep(), 8, 8192);
   c.prefill_first = true;
   c.recv_interval = interval;
   BatchingInstance inst(c);
@@ -116,12 +116,7 @@ int FirstTokenStep(AdpBalance balance, int arrivals) {
   static const perf::StepModel step = *perf::StepModel::Create(
       CatalogModel("gpt-oss-120b"), CatalogSystem("b200_sxm"), Preset("fp4"),
       perf::Mapping{1, 1, 2, 1, 2}, hardware::Backend::kTrtllm);
-  InstanceConfig c;
-  c.model = &step;
-  c.max_batch = 16;
-  c.chunk = 8192;
-  c.kv_capacity = 1e12;
-  c.kv.full = 1000;
+  InstanceConfig c = Roomy(step, 16, 8192);
   c.adp_balance = balance;
   BatchingInstance inst(c);
   StepOutcome out;
