@@ -47,6 +47,8 @@ constexpr double kSeqOverheadMaxUs = 100;
 double BackendParamMaxUs(std::string_view key, Backend b) {
   if (key == "step_overhead_us") return kStepOverheadMaxUs;
   if (key == "seq_overhead_us") return kSeqOverheadMaxUs;
+  // A kernel's worth or a few: the bound of kernel_overhead_us.
+  if (key == "block_fp8_overhead_us") return 30;
   return RequestOverheadMaxUs(b);
 }
 
@@ -176,13 +178,20 @@ Result<E2eFit> FitEndToEnd(const std::vector<const SiliconRow*>& all_rows,
   std::set<DType> dtypes;
   std::set<int> backends;
   bool moe = false, disagg = false;
-  std::map<std::string, bool> is_moe;
+  std::map<std::string, bool> is_moe, block_checkpoint;
+  std::set<int> block_fp8_backends;  // backends with rows of block-scaled FP8 GEMMs
   for (const auto& r : rows) {
     if (!is_moe.contains(r.model)) {
       auto m = model::LoadModel(r.model);
       is_moe[r.model] = m && m->is_moe();
+      block_checkpoint[r.model] = m && m->fp8_block_checkpoint;
     }
     moe |= is_moe[r.model];
+    for (const perf::QuantMode& q : {r.precision.gemm, r.precision.moe}) {
+      if (q.block_scaled || (q.weight == DType::kFp8 && block_checkpoint[r.model])) {
+        block_fp8_backends.insert(static_cast<int>(r.backend));
+      }
+    }
     dtypes.insert(r.precision.gemm.compute == DType::kInt4 ? DType::kBf16
                                                            : r.precision.gemm.compute);
     dtypes.insert(r.precision.moe.compute == DType::kInt4 ? DType::kBf16 : r.precision.moe.compute);
@@ -209,6 +218,7 @@ Result<E2eFit> FitEndToEnd(const std::vector<const SiliconRow*>& all_rows,
   }
   for (const auto& bp : hardware::BackendParams()) {
     for (int b : backends) {
+      if (bp.key == "block_fp8_overhead_us" && !block_fp8_backends.contains(b)) continue;
       obj.params.push_back(
           Param{fmt::format("{}.{}", bp.key, hardware::BackendName(static_cast<Backend>(b))),
                 nullptr, &bp, b, 0.0, BackendParamMaxUs(bp.key, static_cast<Backend>(b))});

@@ -277,6 +277,18 @@ void AddCalibrateCommand(CLI::App& app) {
                   "requests each benchmark client sent (with --csv; default: the catalog's "
                   "harness model)")
       ->check(CLI::Range(1, 1000000));
+  cmd->add_option("--fit-rows", flags->fit_rows,
+                  "rows each end-to-end fit replays, subsampled evenly by run beyond this (0: all)")
+      ->check(CLI::Range(0, 1000000))
+      ->capture_default_str();
+  cmd->add_option("--huber", flags->huber,
+                  "|log error| beyond which the fit's loss grows linearly, not quadratically")
+      ->check(CLI::Range(1e-3, 10.0))
+      ->capture_default_str();
+  cmd->add_option("--ttft-weight", flags->ttft_weight,
+                  "weight of the log TTFT errors against the log TPOT errors in the fit's loss")
+      ->check(CLI::Range(0.0, 100.0))
+      ->capture_default_str();
   cmd->add_flag("--write-catalog", flags->write_catalog,
                 "write the fitted values into data/hardware/<system>.json");
   cmd->add_flag("--rows", flags->rows, "also list every row with its predictions");

@@ -74,8 +74,9 @@ void RunEndToEnd(const CalibrateFlags& f) {
 
   calib::E2eFitOptions fo;
   fo.max_evals = f.max_evals;
-  fo.ttft_weight = 0.3;
-  fo.max_rows = 400;
+  fo.ttft_weight = f.ttft_weight;
+  fo.max_rows = f.fit_rows;
+  fo.huber = f.huber;
   calib::PredictOptions po;
   if (f.benchmark_requests > 0)
     fo.benchmark_requests = po.benchmark_requests = f.benchmark_requests;
@@ -86,8 +87,8 @@ void RunEndToEnd(const CalibrateFlags& f) {
   std::string text = fmt::format(
       "End-to-end calibration from {}: {} rows read, {} used (fully described, mapping within the "
       "NVLink domain). Each row is replayed as its closed-loop benchmark; NLopt BOBYQA minimises a "
-      "Huber loss of log TPOT and (weight {}) log TTFT errors.\n",
-      f.csv, data.rows_read, rows.size(), fo.ttft_weight);
+      "Huber loss (knee {}) of log TPOT and (weight {}) log TTFT errors.\n",
+      f.csv, data.rows_read, rows.size(), fo.huber, fo.ttft_weight);
 
   // Fit each system on all its rows.
   std::map<std::string, hardware::SystemSpec> fitted;
@@ -111,11 +112,11 @@ void RunEndToEnd(const CalibrateFlags& f) {
     std::string how = fmt::format(
         "Fitted end to end by `disagg calibrate --csv {}`: {} benchmark rows of {} ({} used by "
         "the optimiser) replayed as closed-loop simulations ({} requests per client: an opening "
-        "burst, then clients at independent phases), NLopt BOBYQA on a Huber loss of log TPOT and "
-        "log TTFT (weight {}) errors, {} parameters (request overheads at most {} ms, SGLang's "
-        "{} ms); in-sample TPOT MAPE {} -> {}, TTFT median {} -> {}.",
+        "burst, then clients at independent phases), NLopt BOBYQA on a Huber loss (knee {}) of log "
+        "TPOT and log TTFT (weight {}) errors, {} parameters (request overheads at most {} ms, "
+        "SGLang's {} ms); in-sample TPOT MAPE {} -> {}, TTFT median {} -> {}.",
         f.csv.substr(f.csv.find_last_of('/') + 1), mine.size(), name, fit.rows,
-        fo.benchmark_requests, fo.ttft_weight, fit.params.size(),
+        fo.benchmark_requests, fo.huber, fo.ttft_weight, fit.params.size(),
         calib::RequestOverheadMaxUs(hardware::Backend::kTrtllm) / 1000,
         calib::RequestOverheadMaxUs(hardware::Backend::kSglang) / 1000,
         report::Percent(before_err.tpot_mape), report::Percent(after_err.tpot_mape),

@@ -20,6 +20,9 @@ struct CalibrateFlags {
   int folds = 5;
   int max_evals = 150;
   int benchmark_requests = 0;  // 0: calib::kBenchmarkRequests
+  int fit_rows = 400;          // rows per fit, subsampled evenly by run beyond this (0: all)
+  double huber = 0.1;          // the loss's |log error| knee
+  double ttft_weight = 0.3;    // weight of the TTFT term against TPOT's
   bool leave_one_out = false;
   bool write_catalog = false;
   bool json = false;

@@ -75,6 +75,9 @@ const std::vector<BackendParam>& BackendParams() {
       {"step_overhead_us", &Calibration::step_overhead, {0.5e-3, 1.0e-3, 1.5e-3}},
       {"seq_overhead_us", &Calibration::seq_overhead, {5e-6, 10e-6, 10e-6}},
       {"request_overhead_us", &Calibration::request_overhead, {2e-3, 2e-3, 2e-3}},
+      // Before calibration, as if the activation quantisation were fused
+      // like a per-tensor FP8 GEMM's.
+      {"block_fp8_overhead_us", &Calibration::block_fp8_overhead, {0, 0, 0}},
   };
   return params;
 }

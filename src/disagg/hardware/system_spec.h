@@ -81,6 +81,10 @@ struct Calibration {
   // s between a request reaching the serving framework and its prompt
   // reaching the engine (API server, tokenisation, admission), by backend.
   std::array<double, kNumBackends> request_overhead{};
+  // s added to each block-scaled FP8 GEMM (perf::QuantMode::block_scaled), by
+  // backend: the per-token-group activation quantisation kernel and the
+  // per-block scaling, as each framework's kernels implement them.
+  std::array<double, kNumBackends> block_fp8_overhead{};
   double kv_cache_fraction = 0.9;  // of the memory left after weights, activations and reserve
   double runtime_reserved = 3 * 1073741824.0;     // bytes: CUDA context, NCCL, workspaces
   double activation_bytes_per_token_hidden = 16;  // workspace bytes per token per hidden unit

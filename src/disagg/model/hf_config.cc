@@ -380,10 +380,20 @@ Result<ModelSpec> ParseFamily(JsonReader& r, Family family, ModelSpec m) {
   return m;
 }
 
-}  // namespace
+// Whether the checkpoint's quantization_config is block-scaled FP8. The key is
+// otherwise ignorable (the precision is chosen per deployment), so a shape
+// this does not recognise reads as "no".
+bool Fp8BlockCheckpoint(const Json& config) {
+  auto q = config.find("quantization_config");
+  if (q == config.end() || !q->is_object()) return false;
+  auto method = q->find("quant_method");
+  auto block = q->find("weight_block_size");
+  return method != q->end() && method->is_string() && method->get<std::string>() == "fp8" &&
+         block != q->end() && block->is_array() && !block->empty();
+}
 
-Result<ModelSpec> ParseHfConfig(const Json& config, const std::string& origin,
-                                const std::string& name) {
+Result<ModelSpec> ParseHfConfigBody(const Json& config, const std::string& origin,
+                                    const std::string& name) {
   JsonReader top(config, origin);
   std::string model_type = top.String("model_type");
   if (!top.ok()) return std::unexpected(top.Finish().error());
@@ -435,6 +445,15 @@ Result<ModelSpec> ParseHfConfig(const Json& config, const std::string& origin,
   m.model_type = model_type;
   m.source = origin;
   return ParseFamily(top, entry->family, std::move(m));
+}
+
+}  // namespace
+
+Result<ModelSpec> ParseHfConfig(const Json& config, const std::string& origin,
+                                const std::string& name) {
+  auto m = ParseHfConfigBody(config, origin, name);
+  if (m) m->fp8_block_checkpoint = Fp8BlockCheckpoint(config);
+  return m;
 }
 
 Result<ModelSpec> LoadModel(std::string_view name_or_path) {

@@ -95,6 +95,30 @@ TEST(HfConfig, KvHeadsDefaultToAttentionHeads) {
   EXPECT_EQ(m->num_kv_heads, 32);  // MHA
 }
 
+// The published checkpoints' quantization_config: DeepSeek-R1 and MiniMax-M2.5
+// ship FP8 with 128 x 128 weight blocks, gpt-oss MXFP4, Llama-3.1 none.
+TEST(HfConfig, BlockScaledFp8CheckpointIsRead) {
+  for (const char* name : {"deepseek-r1", "deepseek-v3", "minimax-m2.5"}) {
+    auto m = LoadModel(name);
+    ASSERT_TRUE(m.has_value()) << m.error().message;
+    EXPECT_TRUE(m->fp8_block_checkpoint) << name;
+  }
+  for (const char* name : {"gpt-oss-120b", "llama-3.1-70b", "kimi-k2.5"}) {
+    auto m = LoadModel(name);
+    ASSERT_TRUE(m.has_value()) << m.error().message;
+    EXPECT_FALSE(m->fp8_block_checkpoint) << name;
+  }
+  // Per-tensor FP8 (no weight_block_size) is not block-scaled; a malformed
+  // quantization_config is ignored like the rest of the key.
+  Json j = Llama8B();
+  j["quantization_config"] = Json{{"quant_method", "fp8"}};
+  EXPECT_FALSE(Parse(j)->fp8_block_checkpoint);
+  j["quantization_config"]["weight_block_size"] = Json::array({128, 128});
+  EXPECT_TRUE(Parse(j)->fp8_block_checkpoint);
+  j["quantization_config"] = "fp8";
+  EXPECT_FALSE(Parse(j)->fp8_block_checkpoint);
+}
+
 TEST(HfConfig, UnsupportedModelTypeNamesFileAndType) {
   Json j = Llama8B();
   j["model_type"] = "mamba2";

@@ -86,6 +86,12 @@ struct ModelSpec {
   int64_t shared_intermediate_size = 0;  // total width of the shared experts
   int num_mtp_layers = 0;                // multi-token-prediction modules (weights only)
 
+  // The published checkpoint is FP8 with per-block weight scales
+  // (quantization_config: quant_method fp8 with a weight_block_size, as
+  // DeepSeek-V3/R1 and MiniMax-M2.5 ship): its FP8 GEMMs scale activations
+  // per token group, see perf::QuantMode::block_scaled.
+  bool fp8_block_checkpoint = false;
+
   std::vector<LayerKind> kinds;  // distinct layer kinds, at most a handful
   std::vector<int> layer_kind;   // per layer: index into kinds
 

@@ -19,6 +19,7 @@
 
 #include "disagg/base/dtype.h"
 #include "disagg/hardware/system_spec.h"
+#include "disagg/perf/precision.h"
 
 namespace disagg::perf {
 
@@ -49,6 +50,11 @@ struct Device {
   // 0 in serving engines, which fuse it into the preceding norm or
   // activation kernel; a kernel's launch for stand-alone GEMM benchmarks.
   double quantize_overhead = 0;
+  // Extra fixed cost of a block-scaled FP8 GEMM (QuantMode::block_scaled):
+  // the per-token-group activation quantisation kernel and the per-block
+  // scaling, which each framework implements differently (fitted per
+  // backend, Calibration::block_fp8_overhead).
+  double block_quant_overhead = 0;
   Link nvlink;
   Link scaleout;
   int nvlink_domain = 8;
@@ -113,6 +119,18 @@ inline double GroupedGemmTime(const Device& d, double m, double experts, double 
   double bytes = experts * n * k * BytesPerElement(weight) + m * (k + n) * act_bytes;
   return std::max(compute_s, bytes / d.mem_bw) + d.kernel_overhead +
          QuantizeTime(d, m * k, compute);
+}
+
+// The same GEMMs in a quantisation mode, with the block-scaled FP8 cost.
+inline double GemmTime(const Device& d, double m, double n, double k, const QuantMode& q) {
+  if (m <= 0 || n <= 0 || k <= 0) return 0;
+  return GemmTime(d, m, n, k, q.weight, q.compute) + (q.block_scaled ? d.block_quant_overhead : 0);
+}
+inline double GroupedGemmTime(const Device& d, double m, double experts, double n, double k,
+                              const QuantMode& q) {
+  if (m <= 0 || experts <= 0) return 0;
+  return GroupedGemmTime(d, m, experts, n, k, q.weight, q.compute) +
+         (q.block_scaled ? d.block_quant_overhead : 0);
 }
 
 // Attention core: `flops` of score and value math at the prefill efficiency

@@ -81,6 +81,27 @@ TEST(OpCost, LowPrecisionMathQuantisesActivationsFirst) {
               (8192.0 * 8192 * 2 + 16384.0 * 2) / 1e12 + 1e-6, 1e-12);
 }
 
+TEST(OpCost, BlockScaledFp8AddsItsQuantisationCost) {
+  Device d = Device::FromSystem(testing::IdealSystem());
+  d.block_quant_overhead = 5e-6;
+  QuantMode tensor{DType::kFp8, DType::kFp8, false}, block{DType::kFp8, DType::kFp8, true};
+  // Same bytes and math: m = 1, n = k = 8192 fp8 reads (8192^2 + 16384 x 2)
+  // / 1e12 = 67.14 us, and quantising the row moves 8192 x 3 bytes (24.6 ns),
+  // either way; the block-scaled GEMM pays 5 us more, once per GEMM and once
+  // per grouped expert GEMM (not per expert).
+  double gemm = (8192.0 * 8192 + 16384.0 * 2 + 8192.0 * 3) / 1e12;
+  EXPECT_NEAR(GemmTime(d, 1, 8192, 8192, tensor), gemm, 1e-12);
+  EXPECT_NEAR(GemmTime(d, 1, 8192, 8192, block), gemm + 5e-6, 1e-12);
+  EXPECT_NEAR(
+      GroupedGemmTime(d, 8, 4, 8192, 8192, block) - GroupedGemmTime(d, 8, 4, 8192, 8192, tensor),
+      5e-6, 1e-12);
+  // An empty GEMM costs nothing, scales or not.
+  EXPECT_EQ(GemmTime(d, 0, 8192, 8192, block), 0);
+  // The file's quant-mode names: fp8_block is block-scaled, fp8 is not.
+  EXPECT_TRUE(ParseQuantMode("fp8_block", "q")->block_scaled);
+  EXPECT_FALSE(ParseQuantMode("fp8", "q")->block_scaled);
+}
+
 TEST(OpCost, RingAllReduce) {
   Link nvlink{100e9, 3e-6, 1e-6, true};
   // 8 GPUs, 16 MiB each: ring 2 x 7/8 x 16,777,216 B / 1e11 B/s = 293.6 us,

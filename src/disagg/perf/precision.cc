@@ -6,9 +6,8 @@ Result<QuantMode> ParseQuantMode(std::string_view name, std::string_view what) {
   if (name == "bf16" || name == "fp16" || name == "float16" || name == "bfloat16") {
     return QuantMode{DType::kBf16, DType::kBf16};
   }
-  if (name == "fp8" || name == "fp8_block" || name == "fp8_e4m3") {
-    return QuantMode{DType::kFp8, DType::kFp8};
-  }
+  if (name == "fp8" || name == "fp8_e4m3") return QuantMode{DType::kFp8, DType::kFp8};
+  if (name == "fp8_block") return QuantMode{DType::kFp8, DType::kFp8, true};
   if (name == "fp4" || name == "nvfp4" || name == "mxfp4") {
     return QuantMode{DType::kNvfp4, DType::kNvfp4};
   }

@@ -19,6 +19,12 @@ namespace disagg::perf {
 struct QuantMode {
   DType weight = DType::kBf16;
   DType compute = DType::kBf16;  // int4 weight-only: weights int4, compute bf16
+  // FP8 with per-block weight scales and per-token-group activation scales
+  // (DeepSeek-style "fp8_block"): the activations are quantised by a kernel
+  // of their own before each GEMM, and the GEMM applies the scales per block
+  // (Device::block_quant_overhead), where a per-tensor FP8 GEMM folds one
+  // scale into its epilogue.
+  bool block_scaled = false;
 };
 
 struct Precision {

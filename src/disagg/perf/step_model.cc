@@ -96,8 +96,15 @@ Result<StepModel> StepModel::Create(const model::ModelSpec& model,
   s.tokens_per_step_ = s.speculation_.TokensPerStep();
   s.draft_kind_ = model.layer_kind.empty() ? 0 : model.layer_kind.back();
   s.precision_ = precision;
+  // FP8 runs of a block-scaled FP8 checkpoint keep its block scales.
+  if (model.fp8_block_checkpoint) {
+    for (QuantMode* q : {&s.precision_.gemm, &s.precision_.moe}) {
+      if (q->weight == DType::kFp8) q->block_scaled = true;
+    }
+  }
   s.mapping_ = mapping;
   s.device_ = Device::FromSystem(system);
+  s.device_.block_quant_overhead = system.calibration.block_fp8_overhead[static_cast<int>(backend)];
   s.routing_excess_coef_ = s.device_.moe_random_routing && m.moe_ep > 1
                                ? 2 * std::log(static_cast<double>(m.moe_ep))
                                : 0;
@@ -142,8 +149,8 @@ void StepModel::AttentionGqa(const BatchShape& b, bool capped, StepBreakdown& c)
   const double kv_b = BytesPerElement(precision_.kv);
 
   double q_width = q_heads * hd * (m.attention_output_gate ? 2 : 1);
-  c.gemm += GemmTime(d, t, q_width + 2 * kv_heads * hd, h, q.weight, q.compute);
-  c.gemm += GemmTime(d, t, h, q_heads * hd, q.weight, q.compute);
+  c.gemm += GemmTime(d, t, q_width + 2 * kv_heads * hd, h, q);
+  c.gemm += GemmTime(d, t, h, q_heads * hd, q);
 
   if (b.prefill_tokens > 0) {
     double pairs = capped ? b.prefill_pairs_capped : b.prefill_pairs;
@@ -174,16 +181,16 @@ void StepModel::AttentionMla(const BatchShape& b, bool capped, StepBreakdown& c)
 
   // Down-projections (replicated), then the per-head query up-projection.
   if (md.q_lora_rank > 0) {
-    c.gemm += GemmTime(d, t, md.q_lora_rank + latent, h, q.weight, q.compute);
-    c.gemm += GemmTime(d, t, heads * qk, md.q_lora_rank, q.weight, q.compute);
+    c.gemm += GemmTime(d, t, md.q_lora_rank + latent, h, q);
+    c.gemm += GemmTime(d, t, heads * qk, md.q_lora_rank, q);
   } else {
-    c.gemm += GemmTime(d, t, heads * qk + latent, h, q.weight, q.compute);
+    c.gemm += GemmTime(d, t, heads * qk + latent, h, q);
   }
   const double kv_up = heads * (md.qk_nope_head_dim + md.v_head_dim);
   if (b.prefill_tokens > 0) {
     // Expanded form: decompress the latent of every key the chunk attends to.
     double ctx = capped ? b.prefill_ctx_capped : b.prefill_ctx;
-    c.gemm += GemmTime(d, b.prefill_tokens + ctx, kv_up, md.kv_lora_rank, q.weight, q.compute);
+    c.gemm += GemmTime(d, b.prefill_tokens + ctx, kv_up, md.kv_lora_rank, q);
     double pairs = capped ? b.prefill_pairs_capped : b.prefill_pairs;
     double flops = 2.0 * pairs * heads * (qk + md.v_head_dim);
     c.attention += AttentionTime(d, flops, pairs / b.prefill_tokens, ctx * latent * kv_b);
@@ -191,8 +198,7 @@ void StepModel::AttentionMla(const BatchShape& b, bool capped, StepBreakdown& c)
   if (b.decode_seqs > 0) {
     // Absorbed form: queries move into the latent space, attention runs
     // there, and the output comes back through the value up-projection.
-    c.gemm +=
-        GemmTime(d, b.decode_seqs + b.decode_extra, kv_up, md.kv_lora_rank, q.weight, q.compute);
+    c.gemm += GemmTime(d, b.decode_seqs + b.decode_extra, kv_up, md.kv_lora_rank, q);
     double kv = capped ? b.decode_kv_capped : b.decode_kv;
     double flops = 2.0 * kv * b.decode_queries_per_seq() * heads * (latent + md.kv_lora_rank);
     c.attention += DecodeAttentionTime(d, flops, kv * latent * kv_b);
@@ -200,14 +206,14 @@ void StepModel::AttentionMla(const BatchShape& b, bool capped, StepBreakdown& c)
   if (m.indexer_heads > 0) {
     // Sparse-attention indexer: scores every cached key in fp8.
     double q_in = md.q_lora_rank > 0 ? md.q_lora_rank : h;
-    c.gemm += GemmTime(d, t, m.indexer_heads * m.indexer_head_dim, q_in, q.weight, q.compute);
-    c.gemm += GemmTime(d, t, m.indexer_head_dim + m.indexer_heads, h, q.weight, q.compute);
+    c.gemm += GemmTime(d, t, m.indexer_heads * m.indexer_head_dim, q_in, q);
+    c.gemm += GemmTime(d, t, m.indexer_head_dim + m.indexer_heads, h, q);
     double keys = b.prefill_pairs + b.decode_kv * b.decode_queries_per_seq();
     double flops = 2.0 * keys * m.indexer_heads * m.indexer_head_dim;
     double bytes = (b.prefill_ctx + b.decode_kv) * m.indexer_head_dim;
     c.attention += DecodeAttentionTime(d, flops, bytes);
   }
-  c.gemm += GemmTime(d, t, h, heads * md.v_head_dim, q.weight, q.compute);
+  c.gemm += GemmTime(d, t, h, heads * md.v_head_dim, q);
 }
 
 void StepModel::AttentionLinear(const BatchShape& b, StepBreakdown& c) const {
@@ -219,8 +225,8 @@ void StepModel::AttentionLinear(const BatchShape& b, StepBreakdown& c) const {
   const double nv = static_cast<double>(l.num_value_heads) / mapping_.tp;
   const double dk = l.key_head_dim, dv = l.value_head_dim;
   const QuantMode q = precision_.gemm;
-  c.gemm += GemmTime(d, t, 2 * nk * dk + 2 * nv * dv + 2 * nv, h, q.weight, q.compute);
-  c.gemm += GemmTime(d, t, h, nv * dv, q.weight, q.compute);
+  c.gemm += GemmTime(d, t, 2 * nk * dk + 2 * nv * dv + 2 * nv, h, q);
+  c.gemm += GemmTime(d, t, h, nv * dv, q);
   // Per token: state update and readout (2 x 2 dk dv per value head), plus
   // the intra-chunk attention of the chunked kernel; the fp32 state is read
   // and written once per sequence and step.
@@ -264,14 +270,14 @@ void StepModel::Moe(const BatchShape& b, double batch_tokens, StepBreakdown& c) 
       std::clamp(DistinctReached(pool, assignments) / map.moe_ep, 1.0, local_experts);
   const double inter = static_cast<double>(m.moe_intermediate_size) / map.moe_tp;
   const QuantMode q = precision_.moe;
-  c.moe += GroupedGemmTime(d, rank_rows, touched, up * inter, h, q.weight, q.compute);
-  c.moe += GroupedGemmTime(d, rank_rows, touched, h, inter, q.weight, q.compute);
+  c.moe += GroupedGemmTime(d, rank_rows, touched, up * inter, h, q);
+  c.moe += GroupedGemmTime(d, rank_rows, touched, h, inter, q);
 
   if (m.shared_intermediate_size > 0) {
     const double s_inter = static_cast<double>(m.shared_intermediate_size) / map.tp;
     const QuantMode g = precision_.gemm;
-    c.gemm += GemmTime(d, t, up * s_inter, h, g.weight, g.compute);
-    c.gemm += GemmTime(d, t, h, s_inter, g.weight, g.compute);
+    c.gemm += GemmTime(d, t, up * s_inter, h, g);
+    c.gemm += GemmTime(d, t, h, s_inter, g);
   }
 
   if (map.dp == 1) {
@@ -311,8 +317,8 @@ StepBreakdown StepModel::LayerCost(int kind, const BatchShape& b, double group_t
     const double inter = static_cast<double>(model_.intermediate_size) / mapping_.tp;
     const double up = model_.gated_ffn ? 2.0 : 1.0;
     const QuantMode q = precision_.gemm;
-    c.gemm += GemmTime(d, t, up * inter, h, q.weight, q.compute);
-    c.gemm += GemmTime(d, t, h, inter, q.weight, q.compute);
+    c.gemm += GemmTime(d, t, up * inter, h, q);
+    c.gemm += GemmTime(d, t, h, inter, q);
     c.comm += GroupAllReduceTime(d, t * h * comm_bytes_, mapping_.tp);
   } else {
     Moe(b, group_tokens, c);
@@ -390,8 +396,7 @@ StepBreakdown StepModel::DraftCost(const BatchShape& batch) const {
   const BatchShape r = RankBatch(d);
   StepBreakdown pass = LayerCost(draft_kind_, r, d.tokens());
   const double h = static_cast<double>(model_.hidden_size);
-  pass.gemm +=
-      GemmTime(device_, r.tokens(), h, 2 * h, precision_.gemm.weight, precision_.gemm.compute);
+  pass.gemm += GemmTime(device_, r.tokens(), h, 2 * h, precision_.gemm);
   pass.gemm += LmHeadTime(r);
   return pass.Scaled(speculation_.depth);
 }

@@ -134,6 +134,25 @@ TEST(StepModel, HostOverheadIsPerStepPlusPerSequenceOfTheBusiestRank) {
   EXPECT_NEAR(host.StepOverhead(b), 1680e-6, 1e-12);
 }
 
+// A block-scaled FP8 checkpoint's FP8 GEMMs each pay the backend's block
+// overhead: Llama-3.1-8B has four per layer (QKV, O, gate+up, down; the LM
+// head stays bf16), so 32 layers x 4 x 10 us = 1.28 ms per step.
+TEST(StepModel, BlockScaledFp8CheckpointPaysPerGemm) {
+  auto m = CatalogModel("llama-3.1-8b");
+  hardware::SystemSpec sys = IdealSystem();
+  sys.calibration.block_fp8_overhead[static_cast<int>(hardware::Backend::kTrtllm)] = 10e-6;
+  StepModel tensor = MakeStep(m, sys, "fp8", Mapping{});
+  m.fp8_block_checkpoint = true;
+  StepModel block = MakeStep(m, sys, "fp8", Mapping{});
+  BatchShape b = tensor.NewBatch();
+  b.AddDecode(16, 2000);
+  EXPECT_NEAR(block.Evaluate(b).latency - tensor.Evaluate(b).latency, 32 * 4 * 10e-6, 1e-9);
+  // bf16 runs of the same checkpoint have no FP8 GEMMs to scale.
+  EXPECT_NEAR(MakeStep(m, sys, "bf16", Mapping{}).Evaluate(b).latency,
+              MakeStep(CatalogModel("llama-3.1-8b"), sys, "bf16", Mapping{}).Evaluate(b).latency,
+              1e-12);
+}
+
 // Under attention DP the expert group processes the tokens the ranks actually
 // hold: one 8,192-token prompt on 8 ranks is one rank's worth of expert work,
 // eight prompts (one per rank) eight times as much. Both batches have the same
