@@ -104,6 +104,11 @@ TEST_F(CliTest, CalibrateEndToEndBadInput) {
   ExpectUsageError(Run({"calibrate", "--csv", csv, "--folds", "1"}), {"--folds"});
   ExpectUsageError(Run({"calibrate", "--csv", csv, "--benchmark-requests", "0"}),
                    {"--benchmark-requests"});
+  // The fit's loss and sample: a knee of 0, a negative row count or weight.
+  ExpectUsageError(Run({"calibrate", "--csv", csv, "--huber", "0"}), {"--huber", "0"});
+  ExpectUsageError(Run({"calibrate", "--csv", csv, "--fit-rows", "-5"}), {"--fit-rows", "-5"});
+  ExpectUsageError(Run({"calibrate", "--csv", csv, "--ttft-weight", "-1"}),
+                   {"--ttft-weight", "-1"});
 }
 
 }  // namespace
