@@ -43,12 +43,14 @@ constexpr double kStepOverheadMaxUs = 20000;
 // a decode step is about 3 ms (16 GB of weights and ~100 GB of cache read
 // over 8 GPUs), under 60 us per request; 100 us leaves room.
 constexpr double kSeqOverheadMaxUs = 100;
+// A fixed per-kernel cost: a few launches' worth at most. Bounds
+// kernel_overhead_us and the block-scaled FP8 cost per GEMM alike.
+constexpr double kKernelCostMaxUs = 30;
 
 double BackendParamMaxUs(std::string_view key, Backend b) {
   if (key == "step_overhead_us") return kStepOverheadMaxUs;
   if (key == "seq_overhead_us") return kSeqOverheadMaxUs;
-  // A kernel's worth or a few: the bound of kernel_overhead_us.
-  if (key == "block_fp8_overhead_us") return 30;
+  if (key == "block_fp8_overhead_us") return kKernelCostMaxUs;
   return RequestOverheadMaxUs(b);
 }
 
@@ -58,7 +60,7 @@ std::pair<double, double> Bounds(const hardware::CalibrationParam& p) {
   if (k.starts_with("gemm_eff") || k.ends_with("_eff")) return {0.15, 1.0};
   if (k == "moe_imbalance") return {1.0, 5.0};
   if (k == "moe_routing_spread") return {0.1, 1.0};
-  if (k == "kernel_overhead_us") return {0.0, 30.0};
+  if (k == "kernel_overhead_us") return {0.0, kKernelCostMaxUs};
   if (k == "kv_transfer_overhead_us") return {0.0, 2e6};
   if (k == "comm_latency_factor") return {0.0, 5.0};
   if (k == "attn_len_half_tokens") return {0.0, 8192.0};
@@ -187,10 +189,9 @@ Result<E2eFit> FitEndToEnd(const std::vector<const SiliconRow*>& all_rows,
       block_checkpoint[r.model] = m && m->fp8_block_checkpoint;
     }
     moe |= is_moe[r.model];
-    for (const perf::QuantMode& q : {r.precision.gemm, r.precision.moe}) {
-      if (q.block_scaled || (q.weight == DType::kFp8 && block_checkpoint[r.model])) {
-        block_fp8_backends.insert(static_cast<int>(r.backend));
-      }
+    const perf::Precision run = perf::WithCheckpointScales(r.precision, block_checkpoint[r.model]);
+    if (run.gemm.block_scaled || run.moe.block_scaled) {
+      block_fp8_backends.insert(static_cast<int>(r.backend));
     }
     dtypes.insert(r.precision.gemm.compute == DType::kInt4 ? DType::kBf16
                                                            : r.precision.gemm.compute);

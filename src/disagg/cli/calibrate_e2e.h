@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "disagg/calib/e2e_fit.h"
 #include "disagg/hardware/system_spec.h"
 
 namespace disagg::cli {
@@ -18,11 +19,12 @@ struct CalibrateFlags {
   std::string output;
   int starts = 8;
   int folds = 5;
-  int max_evals = 150;
+  int max_evals = calib::E2eFitOptions{}.max_evals;
   int benchmark_requests = 0;  // 0: calib::kBenchmarkRequests
-  int fit_rows = 400;          // rows per fit, subsampled evenly by run beyond this (0: all)
-  double huber = 0.1;          // the loss's |log error| knee
-  double ttft_weight = 0.3;    // weight of the TTFT term against TPOT's
+  // The fit's sample and loss (calib::E2eFitOptions).
+  int fit_rows = calib::E2eFitOptions{}.max_rows;
+  double huber = calib::E2eFitOptions{}.huber;
+  double ttft_weight = calib::E2eFitOptions{}.ttft_weight;
   bool leave_one_out = false;
   bool write_catalog = false;
   bool json = false;

@@ -44,4 +44,13 @@ Result<Precision> PrecisionPreset(std::string_view name) {
   return Fail("--precision: unknown precision '{}' (expected bf16, fp8, fp4 or int4)", name);
 }
 
+Precision WithCheckpointScales(Precision p, bool fp8_block_checkpoint) {
+  if (fp8_block_checkpoint) {
+    for (QuantMode* q : {&p.gemm, &p.moe}) {
+      if (q->weight == DType::kFp8) q->block_scaled = true;
+    }
+  }
+  return p;
+}
+
 }  // namespace disagg::perf

@@ -45,6 +45,10 @@ Result<QuantMode> ParseQuantMode(std::string_view name, std::string_view what);
 // bf16 compute, bf16 KV).
 Result<Precision> PrecisionPreset(std::string_view name);
 
+// `p` as it runs on a checkpoint: the FP8 GEMMs of a block-scaled FP8
+// checkpoint (model::ModelSpec::fp8_block_checkpoint) keep its block scales.
+Precision WithCheckpointScales(Precision p, bool fp8_block_checkpoint);
+
 }  // namespace disagg::perf
 
 #endif  // DISAGG_PERF_PRECISION_H_

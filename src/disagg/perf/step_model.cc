@@ -95,13 +95,7 @@ Result<StepModel> StepModel::Create(const model::ModelSpec& model,
   s.speculation_ = speculation.depth > 0 ? speculation : Speculation{};
   s.tokens_per_step_ = s.speculation_.TokensPerStep();
   s.draft_kind_ = model.layer_kind.empty() ? 0 : model.layer_kind.back();
-  s.precision_ = precision;
-  // FP8 runs of a block-scaled FP8 checkpoint keep its block scales.
-  if (model.fp8_block_checkpoint) {
-    for (QuantMode* q : {&s.precision_.gemm, &s.precision_.moe}) {
-      if (q->weight == DType::kFp8) q->block_scaled = true;
-    }
-  }
+  s.precision_ = WithCheckpointScales(precision, model.fp8_block_checkpoint);
   s.mapping_ = mapping;
   s.device_ = Device::FromSystem(system);
   s.device_.block_quant_overhead = system.calibration.block_fp8_overhead[static_cast<int>(backend)];
