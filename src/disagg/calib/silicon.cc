@@ -132,6 +132,37 @@ sim::AdpBalance AdpBalanceOf(const SiliconRow& r, std::string_view source) {
   return {};
 }
 
+// TensorRT-LLM's batch waiting of a co-located run (InstanceConfig::
+// batch_wait), from the same sweeps' launch scripts (SemiAnalysisAI/InferenceX,
+// read 2026-11-23). Llama-3.1-70B (benchmarks/70b_fp8_b200_trt_slurm.sh,
+// 70b_fp4_b200_trt_slurm.sh, 70b_fp8_h200_trt_slurm.sh and their docker
+// twins): at ISL = OSL = 1024 and TP < 8, batch_wait_timeout_iters 20 and
+// batch_wait_max_tokens_ratio 0.9 of max_num_tokens, which some versions set
+// to the maximum model length (ISL + OSL) and others to 16384; the file does
+// not say which ran, and its 39 such rows favour the first (TTFT MAPE 14%
+// against 18%; 51% without waiting). DeepSeek-R1 fp8 on b200
+// (benchmarks/single_node/dsr1_fp8_b200_trt.sh, delay batching): at ISL = OSL
+// = 1024 and concurrency >= 64, 40 iterations and 0.8 of max(8192, conc +
+// ISL + 64) = 8192 tokens. Their MTP, fp4, H200 and gpt-oss scripts set none;
+// the engine ignores it under attention DP.
+sim::BatchWait BatchWaitOf(const SiliconRow& r, std::string_view source) {
+  if (r.backend != hardware::Backend::kTrtllm || r.disaggregated || r.agg.mapping.dp > 1 ||
+      r.speculation.depth > 0 || source.contains("aic-auto-gap") || r.agg.mapping.tp > 8 ||
+      r.isl != 1024 || r.osl != 1024) {
+    return {};
+  }
+  if (r.model == "llama-3.1-70b" && r.agg.mapping.tp < 8) {
+    return {.timeout_iters = 20, .threshold_tokens = 0.9 * static_cast<double>(r.isl + r.osl)};
+  }
+  if ((r.model == "deepseek-r1" || r.model == "deepseek-v3") && r.system == "b200_sxm" &&
+      r.precision_label == "fp8" && r.concurrency >= 64) {
+    const double max_num_tokens =
+        std::max<double>(8192, static_cast<double>(r.concurrency + r.isl + 64));
+    return {.timeout_iters = 40, .threshold_tokens = 0.8 * max_num_tokens};
+  }
+  return {};
+}
+
 // The client's length spread. The InferenceX sweeps (the file's dated
 // source_file exports, their gap-analysis copies and the db-dump runs) use
 // their benchmark_serving.py random dataset with --random-range-ratio 0.8:
@@ -340,6 +371,7 @@ Result<SiliconData> ReadSilicon(const std::string& path, const SiliconOptions& o
       r.speculation.depth = dp ? spec->depth_with_attention_dp : spec->depth;
       r.speculation.acceptance = perf::kMtpAcceptance;
     }
+    r.batch_wait = BatchWaitOf(r, source);
     // Mappings against the model: the MoE columns mean nothing for dense
     // models; MoE groups that do not cover tp x dp follow the file's
     // convention that experts span the worker's attention GPUs.

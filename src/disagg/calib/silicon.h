@@ -89,6 +89,9 @@ struct SiliconRow {
   // (off: timeout 0), from its public launch script (silicon.cc,
   // AdpBalanceOf).
   sim::AdpBalance adp_balance{};
+  // TensorRT-LLM's batch waiting the run was launched with (off: timeout 0),
+  // from its public launch script (silicon.cc, BatchWaitOf).
+  sim::BatchWait batch_wait{};
   // The benchmark client's length spread: prompt and output lengths uniform
   // in [floor(ratio x isl), isl] and [floor(ratio x osl), osl]; 1: fixed.
   double length_ratio = 1;

@@ -186,9 +186,15 @@ TEST_F(SiliconReader, LaunchSettingsComeFromTheSweepScripts) {
   text += row("trt-oss-h200", ix, "trtllm", oss, "h200_sxm", "fp4", 64, 1, 4);
   text += row("trt-r1-tp", ix, "trtllm", r1, "b200_sxm", "fp4", 64, 8, 1);
   text += row("wide", ix, "trtllm", r1, "b200_sxm", "fp4", 64, 1, 16);
+  const std::string llama = "meta-llama/Llama-3.1-70B";
+  text += row("trt-llama-tp2", ix, "trtllm", llama, "b200_sxm", "fp8", 4, 2, 1);
+  text += row("trt-llama-tp8", ix, "trtllm", llama, "b200_sxm", "fp8", 4, 8, 1);
+  text += row("trt-r1-fp8-c64", ix, "trtllm", r1, "b200_sxm", "fp8", 64, 8, 1);
+  text += row("trt-r1-fp8-c32", ix, "trtllm", r1, "b200_sxm", "fp8", 32, 8, 1);
+  text += row("trt-llama-aic", aic, "trtllm", llama, "b200_sxm", "fp8", 4, 2, 1);
   auto data = ReadSilicon(Write(text));
   ASSERT_TRUE(data.has_value()) << data.error().message;
-  ASSERT_EQ(data->rows.size(), 10u)
+  ASSERT_EQ(data->rows.size(), 15u)
       << (data->skipped_rows.empty() ? "" : data->skipped_rows[0].detail);
   std::map<std::string, const SiliconRow*> by;
   for (const auto& r : data->rows) by[r.id] = &r;
@@ -206,6 +212,20 @@ TEST_F(SiliconReader, LaunchSettingsComeFromTheSweepScripts) {
   EXPECT_EQ(by["trt-oss-dp"]->adp_balance.batching_wait_iters, 10);
   EXPECT_FALSE(by["trt-oss-h200"]->adp_balance.on());
   EXPECT_FALSE(by["trt-r1-tp"]->adp_balance.on());
+  // TensorRT-LLM batch waiting at 1k/1k: Llama-3.1-70B below TP8, 20
+  // iterations, 0.9 x max_num_tokens = 0.9 x (1024 + 1024) = 1843.2;
+  // DeepSeek-R1 fp8 on b200 from concurrency 64, 40 iterations, 0.8 x
+  // max(8192, 64 + 1024 + 64) = 6553.6. Never under attention DP, on other
+  // precisions or by the other harness.
+  EXPECT_EQ(by["trt-llama-tp2"]->batch_wait.timeout_iters, 20);
+  EXPECT_DOUBLE_EQ(by["trt-llama-tp2"]->batch_wait.threshold_tokens, 1843.2);
+  EXPECT_FALSE(by["trt-llama-tp8"]->batch_wait.on());
+  EXPECT_EQ(by["trt-r1-fp8-c64"]->batch_wait.timeout_iters, 40);
+  EXPECT_DOUBLE_EQ(by["trt-r1-fp8-c64"]->batch_wait.threshold_tokens, 6553.6);
+  EXPECT_FALSE(by["trt-r1-fp8-c32"]->batch_wait.on());
+  EXPECT_FALSE(by["trt-r1-tp"]->batch_wait.on());  // fp4
+  EXPECT_FALSE(by["trt-r1-dp"]->batch_wait.on());
+  EXPECT_FALSE(by["trt-llama-aic"]->batch_wait.on());
   // The InferenceX client spreads lengths over [0.8 L, L]; the other
   // harness does not.
   EXPECT_DOUBLE_EQ(by["sg-c64"]->length_ratio, 0.8);

@@ -75,6 +75,7 @@ RowPrediction PredictOne(const SiliconRow& row, const PredictOptions& o, SpecCac
     d.colocated = sim::PoolSpec{row.agg.mapping, std::max(1, workers), batch, o.chunk};
     d.colocated.recv_interval = row.recv_interval;
     d.colocated.adp_balance = row.adp_balance;
+    d.colocated.batch_wait = row.batch_wait;
   }
   auto spread = [&](int64_t n) {
     return std::max<int64_t>(1, static_cast<int64_t>(row.length_ratio * static_cast<double>(n)));

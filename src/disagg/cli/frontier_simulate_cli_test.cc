@@ -222,7 +222,8 @@ TEST_F(CliTest, SimulateSchedule) {
 }
 
 // Engine scheduler settings: SGLang's request polling delays first tokens,
-// TensorRT-LLM's attention-DP balancing holds prompts; bad values are usage
+// TensorRT-LLM's attention-DP balancing and batch waiting hold prompts; bad
+// values are usage
 // errors naming the flag and value.
 TEST_F(CliTest, SimulateSchedulerSettings) {
   auto run = [&](const std::vector<std::string>& extra) {
@@ -234,6 +235,17 @@ TEST_F(CliTest, SimulateSchedulerSettings) {
   auto ftl = [](const Json& j) { return j["ftl_s"]["mean"].get<double>(); };
   Json every = run({}), polled = run({"--recv-interval", "30"});
   EXPECT_GT(ftl(polled), ftl(every));
+  // TensorRT-LLM's batch waiting at a light load: prompts wait out the
+  // 20-iteration timeout, so the first token comes about 20 decode steps
+  // later.
+  auto trt = [&](const std::vector<std::string>& extra) {
+    return SimJson(*this,
+                   {"--mode", "colocated", "--backend", "trtllm", "--tp", "1", "--rate", "2",
+                    "--isl", "1000", "--osl", "400", "--requests", "300"},
+                   extra);
+  };
+  Json eager = trt({}), waiting = trt({"--batch-wait-iters", "20", "--batch-wait-tokens", "14745"});
+  EXPECT_GT(ftl(waiting), ftl(eager) + 10 * waiting["ttl_s"]["mean"].get<double>());
   ExpectUsageError(RunWith(*this, SimBase(),
                            {"--mode", "colocated", "--recv-interval", "0", "--rate", "1", "--isl",
                             "10", "--osl", "10"}),
@@ -242,6 +254,14 @@ TEST_F(CliTest, SimulateSchedulerSettings) {
                            {"--mode", "colocated", "--adp-balance-timeout", "-3", "--rate", "1",
                             "--isl", "10", "--osl", "10"}),
                    {"--adp-balance-timeout", "-3"});
+  ExpectUsageError(RunWith(*this, SimBase(),
+                           {"--mode", "colocated", "--batch-wait-iters", "-2", "--rate", "1",
+                            "--isl", "10", "--osl", "10"}),
+                   {"--batch-wait-iters", "-2"});
+  ExpectUsageError(RunWith(*this, SimBase(),
+                           {"--mode", "colocated", "--batch-wait-iters", "20", "--rate", "1",
+                            "--isl", "10", "--osl", "10"}),
+                   {"--batch-wait-tokens", "give both"});
   ExpectUsageError(
       RunWith(*this, SimBase(),
               {"--mode", "disagg", "--recv-interval", "30", "--prefill", "instances=1,tp=1",

@@ -27,6 +27,8 @@ struct SimulateFlags {
   std::string schedule;
   int recv_interval = 1;
   int adp_timeout = 0, adp_wait = 0;
+  int batch_wait_iters = 0;
+  double batch_wait_tokens = 0;
   std::string prefill, decode;
   std::string from_frontier;
   int point = 0;
@@ -167,6 +169,9 @@ void RunSimulate(const SimulateFlags& f) {
   if ((f.adp_timeout != 0 || f.adp_wait != 0) && !colocated) {
     DieF("--adp-balance-timeout/--adp-balance-wait: only with --mode colocated");
   }
+  if ((f.batch_wait_iters != 0 || f.batch_wait_tokens != 0) && !colocated) {
+    DieF("--batch-wait-iters/--batch-wait-tokens: only with --mode colocated");
+  }
   if (!f.from_frontier.empty()) {
     c.deployment = DeploymentFromFrontier(frontier, f.from_frontier, f.frontier_mode, f.point);
   } else if (f.mode == "colocated") {
@@ -190,6 +195,17 @@ void RunSimulate(const SimulateFlags& f) {
       DieF("--adp-balance-timeout: must not be negative, got {}", f.adp_timeout);
     if (f.adp_wait < 0) DieF("--adp-balance-wait: must not be negative, got {}", f.adp_wait);
     c.deployment.colocated.adp_balance = {f.adp_timeout, f.adp_wait};
+    if (f.batch_wait_iters < 0) {
+      DieF("--batch-wait-iters: must not be negative, got {}", f.batch_wait_iters);
+    }
+    if (f.batch_wait_tokens < 0) {
+      DieF("--batch-wait-tokens: must not be negative, got {}", f.batch_wait_tokens);
+    }
+    if ((f.batch_wait_iters > 0) != (f.batch_wait_tokens > 0)) {
+      DieF("--batch-wait-iters {} --batch-wait-tokens {}: give both (either 0 turns waiting off)",
+           f.batch_wait_iters, f.batch_wait_tokens);
+    }
+    c.deployment.colocated.batch_wait = {f.batch_wait_iters, f.batch_wait_tokens};
   } else if (f.mode.empty() && f.planner.active()) {
     c.deployment.disaggregated = true;  // pools chosen by the frontier
   } else if (f.mode == "disagg") {
@@ -406,6 +422,14 @@ void AddSimulateCommand(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--adp-balance-wait", f->adp_wait,
                   "co-located with attention DP: iterations prompts on every rank wait to batch")
+      ->capture_default_str();
+  cmd->add_option("--batch-wait-iters", f->batch_wait_iters,
+                  "co-located without attention DP: TensorRT-LLM's batch_wait_timeout_iters, "
+                  "most iterations new prompts are held while others decode (0: off)")
+      ->capture_default_str();
+  cmd->add_option("--batch-wait-tokens", f->batch_wait_tokens,
+                  "co-located: scheduled tokens that release held prompts at once "
+                  "(batch_wait_max_tokens_ratio x max_num_tokens)")
       ->capture_default_str();
   cmd->add_option("--prefill", f->prefill, "disagg prefill pool: \"instances=2,tp=4,batch=2\"");
   cmd->add_option("--decode", f->decode, "disagg decode pool: \"instances=1,tp=8,batch=128\"");

@@ -129,7 +129,10 @@ Result<std::vector<Pool>> BuildPools(const model::ModelSpec& model,
         role == Role::kColocated &&
         (spec.prefill_first >= 0 ? spec.prefill_first == 1 : backend == hardware::Backend::kSglang);
     c.recv_interval = role == Role::kColocated ? std::max(1, spec.recv_interval) : 1;
-    if (role == Role::kColocated) c.adp_balance = spec.adp_balance;
+    if (role == Role::kColocated) {
+      c.adp_balance = spec.adp_balance;
+      c.batch_wait = spec.batch_wait;
+    }
     c.gpus = map.gpus();
     pools.push_back(std::move(p));
   }

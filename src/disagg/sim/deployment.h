@@ -41,6 +41,9 @@ struct PoolSpec {
   // Co-located with attention DP: TensorRT-LLM's context balancing
   // (InstanceConfig::adp_balance; off by default).
   AdpBalance adp_balance{};
+  // Co-located without attention DP: TensorRT-LLM's batch waiting
+  // (InstanceConfig::batch_wait; off by default).
+  BatchWait batch_wait{};
 };
 
 struct Deployment {

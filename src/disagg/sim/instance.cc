@@ -139,7 +139,9 @@ void BatchingInstance::Admit(double /*now*/) {
 bool BatchingInstance::ReleasePrompts() {
   const AdpBalance& b = config_.adp_balance;
   const int64_t ranks = config_.model->mapping().dp;
-  if (!b.on() || ranks <= 1 || config_.role != Role::kColocated) return true;
+  if (config_.role != Role::kColocated) return true;
+  if (ranks <= 1) return ReleaseAfterBatchWait();
+  if (!b.on()) return true;
   int64_t fresh = 0;
   for (int64_t index : prefilling_) {
     const Seq& s = seqs_[index];
@@ -160,6 +162,35 @@ bool BatchingInstance::ReleasePrompts() {
     adp_waiting_iters_ = 0;
     return true;
   }
+  return false;
+}
+
+bool BatchingInstance::ReleaseAfterBatchWait() {
+  const BatchWait& w = config_.batch_wait;
+  if (!w.on() || decoding_ == 0) return true;  // nothing decodes: no reason to wait
+  // The tokens this iteration would schedule, in the engine's count: the new
+  // prompts that fit its max_num_tokens, whole, and each decoding sequence's
+  // token and drafts. (Under speculative decoding `chunk` is the prompt
+  // budget divided by the tokens per step; see deployment.cc.)
+  const double per_seq = config_.model->tokens_per_step();
+  const double budget = config_.chunk > 0 ? static_cast<double>(config_.chunk) * per_seq
+                                          : std::numeric_limits<double>::max();
+  double prompt_tokens = 0;
+  bool fresh = false;
+  for (int64_t index : prefilling_) {
+    const Seq& s = seqs_[index];
+    if (s.prefilled > 0) continue;
+    if (fresh && prompt_tokens + static_cast<double>(s.prompt()) > budget) break;
+    fresh = true;
+    prompt_tokens += static_cast<double>(s.prompt());
+  }
+  if (!fresh) return true;
+  const double tokens = prompt_tokens + static_cast<double>(decoding_) * per_seq;
+  if (batch_wait_iters_ >= w.timeout_iters || tokens >= w.threshold_tokens) {
+    batch_wait_iters_ = 0;
+    return true;
+  }
+  ++batch_wait_iters_;
   return false;
 }
 

@@ -86,6 +86,20 @@ struct AdpBalance {
   bool on() const { return timeout_iters > 0; }
 };
 
+// TensorRT-LLM's batch waiting (batch_wait_timeout_iters,
+// batch_wait_max_tokens_ratio; off by default, ignored under attention DP):
+// while sequences decode, new prompts are held until the tokens the
+// iteration would schedule (the waiting prompts' and one per decoding
+// sequence) reach `threshold_tokens` (the ratio times max_num_tokens) or the
+// hold has lasted `timeout_iters` iterations, so prompts start in groups. A
+// light load pays the whole timeout: timeout_iters decode steps per prompt.
+// Either value 0 turns it off (the engine's test then always passes).
+struct BatchWait {
+  int timeout_iters = 0;
+  double threshold_tokens = 0;
+  bool on() const { return timeout_iters > 0 && threshold_tokens > 0; }
+};
+
 struct InstanceConfig {
   Role role = Role::kColocated;
   const perf::StepModel* model = nullptr;  // shared by the pool; must outlive the instance
@@ -118,6 +132,7 @@ struct InstanceConfig {
   // instance polls at once.
   int recv_interval = 1;
   AdpBalance adp_balance{};  // co-located with attention DP (dp > 1) only
+  BatchWait batch_wait{};    // co-located without attention DP (dp == 1) only
   int gpus = 1;
 };
 
@@ -189,9 +204,10 @@ class BatchingInstance {
   void Admit(double now);
   // The inbox joins the waiting queue (at a scheduler poll).
   void Receive();
-  // Whether this iteration may start new prompts (AdpBalance); advances its
-  // counters.
+  // Whether this iteration may start new prompts (AdpBalance, BatchWait);
+  // advances their counters.
   bool ReleasePrompts();
+  bool ReleaseAfterBatchWait();
   void StartDecode(int64_t index);
   void StopDecode(int64_t index);
   int64_t Context(const Seq& s) const { return s.admit_ctx + (step_ - s.admit_step); }
@@ -207,6 +223,7 @@ class BatchingInstance {
   int64_t recv_counter_ = 0;          // iterations since the last poll
   int64_t adp_waiting_iters_ = 0;     // AdpBalance: iterations without a prompt on every rank
   int64_t adp_batching_iters_ = 0;    // AdpBalance: batching wait so far
+  int64_t batch_wait_iters_ = 0;      // BatchWait: iterations prompts have been held
   std::deque<int64_t> prefilling_;    // admitted, prompt not finished (FCFS)
   std::vector<int64_t> admit_order_;  // decoding seqs by admission (preemption victims last)
   std::vector<uint8_t> live_;         // seqs_[i] is decoding

@@ -149,5 +149,51 @@ TEST(BatchingInstance, AttentionDpBalanceHoldsAPromptUntilEveryRankHasOne) {
   EXPECT_EQ(FirstTokenStep({.timeout_iters = 5, .batching_wait_iters = 2}, 2), 6);
 }
 
+// One rank, two sequences decoding; during step 3, `arrivals` prompts of
+// `isl` tokens arrive. Returns the step (1-based) in which the first of them
+// produced its first token.
+int FirstTokenStepWaiting(BatchWait wait, int arrivals, int64_t isl) {
+  static const perf::StepModel step = *perf::StepModel::Create(
+      CatalogModel("llama-3.1-8b"), CatalogSystem("h100_sxm"), Preset("fp8"),
+      perf::Mapping{1, 1, 1, 1, 1}, hardware::Backend::kTrtllm);
+  InstanceConfig c = Roomy(step, 16, 8192);
+  c.batch_wait = wait;
+  BatchingInstance inst(c);
+  StepOutcome out;
+  double now = 0;
+  inst.Enqueue(Seq{.slot = 0, .isl = 64, .osl = 100});
+  inst.Enqueue(Seq{.slot = 1, .isl = 64, .osl = 100});
+  for (int i = 1; i <= 40; ++i) {
+    now += inst.StartStep(now);
+    if (i == 3) {
+      for (int k = 0; k < arrivals; ++k) inst.Enqueue(Seq{.slot = 2 + k, .isl = isl, .osl = 100});
+    }
+    out.Clear();
+    inst.FinishStep(now, out);
+    for (int64_t slot : out.first_token) {
+      if (slot == 2) return i;
+    }
+  }
+  return -1;
+}
+
+TEST(BatchingInstance, BatchWaitingHoldsPromptsUntilTimeoutOrEnoughTokens) {
+  // Off: the prompt arriving in step 3 is prefilled in step 4.
+  EXPECT_EQ(FirstTokenStepWaiting({}, 1, 1000), 4);
+  // Timeout 20 iterations, threshold 0.9 x 16384 = 14745.6 tokens: one
+  // 1000-token prompt (+2 decoding) never reaches it, so it is held in steps
+  // 4..23 (counts 0..19 -> 1..20) and starts in step 24 (count 20 >= 20).
+  EXPECT_EQ(FirstTokenStepWaiting({.timeout_iters = 20, .threshold_tokens = 14745.6}, 1, 1000), 24);
+  // Enough tokens: 7400 + 2 decoding >= 7000, released at once (step 4).
+  EXPECT_EQ(FirstTokenStepWaiting({.timeout_iters = 20, .threshold_tokens = 7000}, 1, 7400), 4);
+  // Only prompts the step's 8192-token budget can take count: of two
+  // 5000-token prompts one fits, 5002 < 9000, so they wait out the timeout.
+  EXPECT_EQ(FirstTokenStepWaiting({.timeout_iters = 20, .threshold_tokens = 9000}, 2, 5000), 24);
+  // Two 3000-token prompts both fit and both count: 6002 >= 6000, at once.
+  EXPECT_EQ(FirstTokenStepWaiting({.timeout_iters = 20, .threshold_tokens = 6000}, 2, 3000), 4);
+  // A threshold of 0 is the engine's "off" (its token test always passes).
+  EXPECT_EQ(FirstTokenStepWaiting({.timeout_iters = 20, .threshold_tokens = 0}, 1, 1000), 4);
+}
+
 }  // namespace
 }  // namespace disagg::sim
