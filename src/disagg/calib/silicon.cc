@@ -139,8 +139,8 @@ sim::AdpBalance AdpBalanceOf(const SiliconRow& r, std::string_view source) {
 // twins): at ISL = OSL = 1024 and TP < 8, batch_wait_timeout_iters 20 and
 // batch_wait_max_tokens_ratio 0.9 of max_num_tokens, which some versions set
 // to the maximum model length (ISL + OSL) and others to 16384; the file does
-// not say which ran, and its 39 such rows favour the first (TTFT MAPE 14%
-// against 18%; 51% without waiting). DeepSeek-R1 fp8 on b200
+// not say which ran, and its 39 such rows favour the model length (TTFT MAPE
+// 14% against 18% for 16384, 51% without waiting). DeepSeek-R1 fp8 on b200
 // (benchmarks/single_node/dsr1_fp8_b200_trt.sh, delay batching): at ISL = OSL
 // = 1024 and concurrency >= 64, 40 iterations and 0.8 of max(8192, conc +
 // ISL + 64) = 8192 tokens. Their MTP, fp4, H200 and gpt-oss scripts set none;

@@ -89,11 +89,12 @@ struct AdpBalance {
 // TensorRT-LLM's batch waiting (batch_wait_timeout_iters,
 // batch_wait_max_tokens_ratio; off by default, ignored under attention DP):
 // while sequences decode, new prompts are held until the tokens the
-// iteration would schedule (the waiting prompts' and one per decoding
-// sequence) reach `threshold_tokens` (the ratio times max_num_tokens) or the
-// hold has lasted `timeout_iters` iterations, so prompts start in groups. A
-// light load pays the whole timeout: timeout_iters decode steps per prompt.
-// Either value 0 turns it off (the engine's test then always passes).
+// iteration would schedule (the waiting prompts', and each decoding
+// sequence's token and drafts) reach `threshold_tokens` (the ratio times
+// max_num_tokens) or the hold has lasted `timeout_iters` iterations, so
+// prompts start in groups. A light load pays the whole timeout:
+// timeout_iters decode steps per prompt. Either value 0 turns it off (the
+// engine's test then always passes).
 struct BatchWait {
   int timeout_iters = 0;
   double threshold_tokens = 0;
