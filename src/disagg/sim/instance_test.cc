@@ -109,24 +109,20 @@ TEST(BatchingInstance, RecvIntervalHoldsArrivalsUntilThePoll) {
   EXPECT_EQ(DecodedWithPolls(5), (std::vector<int64_t>{0, 1, 1, 1, 1, 1, 0, 2}));
 }
 
-// Two attention-DP ranks, two sequences decoding (one per rank); during step
-// 3, `arrivals` new prompts arrive. Returns the step (1-based) in which the
-// first of them produced its first token.
-int FirstTokenStep(AdpBalance balance, int arrivals) {
-  static const perf::StepModel step = *perf::StepModel::Create(
-      CatalogModel("gpt-oss-120b"), CatalogSystem("b200_sxm"), Preset("fp4"),
-      perf::Mapping{1, 1, 2, 1, 2}, hardware::Backend::kTrtllm);
-  InstanceConfig c = Roomy(step, 16, 8192);
-  c.adp_balance = balance;
+// Two sequences decode on the instance `c` configures; during step 3,
+// `arrivals` prompts of `isl` tokens arrive. Returns the step (1-based) in
+// which the first of them produced its first token (-1: not within
+// `max_steps`).
+int FirstArrivalTokenStep(const InstanceConfig& c, int arrivals, int64_t isl, int max_steps) {
   BatchingInstance inst(c);
   StepOutcome out;
   double now = 0;
   inst.Enqueue(Seq{.slot = 0, .isl = 64, .osl = 100});
   inst.Enqueue(Seq{.slot = 1, .isl = 64, .osl = 100});
-  for (int i = 1; i <= 12; ++i) {
+  for (int i = 1; i <= max_steps; ++i) {
     now += inst.StartStep(now);
     if (i == 3) {
-      for (int k = 0; k < arrivals; ++k) inst.Enqueue(Seq{.slot = 2 + k, .isl = 256, .osl = 100});
+      for (int k = 0; k < arrivals; ++k) inst.Enqueue(Seq{.slot = 2 + k, .isl = isl, .osl = 100});
     }
     out.Clear();
     inst.FinishStep(now, out);
@@ -135,6 +131,16 @@ int FirstTokenStep(AdpBalance balance, int arrivals) {
     }
   }
   return -1;
+}
+
+// Two attention-DP ranks (one decoding sequence each), 256-token arrivals.
+int FirstTokenStep(AdpBalance balance, int arrivals) {
+  static const perf::StepModel step = *perf::StepModel::Create(
+      CatalogModel("gpt-oss-120b"), CatalogSystem("b200_sxm"), Preset("fp4"),
+      perf::Mapping{1, 1, 2, 1, 2}, hardware::Backend::kTrtllm);
+  InstanceConfig c = Roomy(step, 16, 8192);
+  c.adp_balance = balance;
+  return FirstArrivalTokenStep(c, arrivals, 256, 12);
 }
 
 TEST(BatchingInstance, AttentionDpBalanceHoldsAPromptUntilEveryRankHasOne) {
@@ -149,32 +155,14 @@ TEST(BatchingInstance, AttentionDpBalanceHoldsAPromptUntilEveryRankHasOne) {
   EXPECT_EQ(FirstTokenStep({.timeout_iters = 5, .batching_wait_iters = 2}, 2), 6);
 }
 
-// One rank, two sequences decoding; during step 3, `arrivals` prompts of
-// `isl` tokens arrive. Returns the step (1-based) in which the first of them
-// produced its first token.
+// One rank, `arrivals` prompts of `isl` tokens.
 int FirstTokenStepWaiting(BatchWait wait, int arrivals, int64_t isl) {
   static const perf::StepModel step = *perf::StepModel::Create(
       CatalogModel("llama-3.1-8b"), CatalogSystem("h100_sxm"), Preset("fp8"),
       perf::Mapping{1, 1, 1, 1, 1}, hardware::Backend::kTrtllm);
   InstanceConfig c = Roomy(step, 16, 8192);
   c.batch_wait = wait;
-  BatchingInstance inst(c);
-  StepOutcome out;
-  double now = 0;
-  inst.Enqueue(Seq{.slot = 0, .isl = 64, .osl = 100});
-  inst.Enqueue(Seq{.slot = 1, .isl = 64, .osl = 100});
-  for (int i = 1; i <= 40; ++i) {
-    now += inst.StartStep(now);
-    if (i == 3) {
-      for (int k = 0; k < arrivals; ++k) inst.Enqueue(Seq{.slot = 2 + k, .isl = isl, .osl = 100});
-    }
-    out.Clear();
-    inst.FinishStep(now, out);
-    for (int64_t slot : out.first_token) {
-      if (slot == 2) return i;
-    }
-  }
-  return -1;
+  return FirstArrivalTokenStep(c, arrivals, isl, 40);
 }
 
 TEST(BatchingInstance, BatchWaitingHoldsPromptsUntilTimeoutOrEnoughTokens) {
