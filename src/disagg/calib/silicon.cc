@@ -216,10 +216,17 @@ perf::Precision RowPrecision(const std::string& precision, const std::string& ge
     if (q.empty()) return m;
     auto parsed = perf::ParseQuantMode(q, "quant_mode");
     if (parsed) m = *parsed;
-    // Formats the tensor cores lack run weight-only, with the best math the
-    // GPU has (MXFP4/NVFP4 weights on Hopper compute in FP8).
+    // Formats the tensor cores lack run weight-only: the weights stay in
+    // their format and are expanded to BF16 for BF16 math (w4a16). This is
+    // what the engines ship for the file's only such rows, gpt-oss-120b's
+    // MXFP4 experts on Hopper: TensorRT-LLM's MoE support matrix lists BF16
+    // activations with MXFP4 weights on Hopper ("simulated mxfp4, HGMMA",
+    // examples/models/core/gpt_oss/README.md), vLLM runs them through its
+    // mxfp4_w4a16 Triton path. Computing them in FP8 instead (this reader
+    // until 2026-11-23) halved their prefill time: those rows' TTFT rose
+    // 2.0-2.3x faster with the prompt length than predicted.
     if (!system.gpu.Supports(m.compute == DType::kInt4 ? DType::kBf16 : m.compute)) {
-      m.compute = system.gpu.Supports(DType::kFp8) ? DType::kFp8 : DType::kBf16;
+      m.compute = DType::kBf16;
     }
     return m;
   };

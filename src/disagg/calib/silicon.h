@@ -122,8 +122,8 @@ struct SiliconOptions {
 Result<SiliconData> ReadSilicon(const std::string& path, const SiliconOptions& options = {});
 
 // The precision a row's labels mean on `system`: formats the GPU lacks in
-// its tensor cores run as weight-only (NVFP4 weights on Hopper compute in
-// FP8). The KV cache is FP8 for FP8/FP4 runs on every backend and BF16
+// its tensor cores run as weight-only with BF16 math (FP4 weights on Hopper:
+// w4a16). The KV cache is FP8 for FP8/FP4 runs on every backend and BF16
 // otherwise.
 perf::Precision RowPrecision(const std::string& precision, const std::string& gemm_quant,
                              const std::string& moe_quant, const hardware::SystemSpec& system);

@@ -86,6 +86,33 @@ TEST_F(SiliconReader, UsableRowsAndCountedSkips) {
   EXPECT_NE(data->skipped_rows[3].detail.find("not divisible by tp 3"), std::string::npos);
 }
 
+// FP4 weights on a GPU without FP4 tensor cores (Hopper) run weight-only
+// with BF16 math, the engines' w4a16 path for gpt-oss-120b's MXFP4 experts
+// (TensorRT-LLM's MoE support matrix: BF16 activations on Hopper); on
+// Blackwell they compute in FP4. Both keep FP4 weights, so the bytes a
+// decode step streams do not change.
+TEST_F(SiliconReader, Fp4OnHopperRunsWeightOnlyWithBf16Math) {
+  const std::string oss = "openai/gpt-oss-120b";
+  std::string text = kSiliconHeader;
+  for (const char* system : {"h200_sxm", "b200_sxm"}) {
+    text += fmt::format(
+        "oss-{0},silicon_concurrency=4,vllm,0.18.0,{1},{0},fp4,agg,1024,1024,nvfp4,nvfp4,4,1,1,"
+        "1,1,1,,,,,,,,,,,,,,,46.0,6.3\n",
+        system, oss);
+  }
+  auto data = ReadSilicon(Write(text));
+  ASSERT_TRUE(data.has_value()) << data.error().message;
+  ASSERT_EQ(data->rows.size(), 2u)
+      << (data->skipped_rows.empty() ? "" : data->skipped_rows[0].detail);
+  for (const SiliconRow& r : data->rows) {
+    const bool hopper = r.system == "h200_sxm";
+    for (const perf::QuantMode& q : {r.precision.gemm, r.precision.moe}) {
+      EXPECT_EQ(q.weight, DType::kNvfp4) << r.system;
+      EXPECT_EQ(q.compute, hopper ? DType::kBf16 : DType::kNvfp4) << r.system;
+    }
+  }
+}
+
 // What the file does not record, read the stated way: the KV-cache format
 // of quantised runs, and wide TP on NVL72 for MoE models as attention DP.
 TEST_F(SiliconReader, UnrecordedDeploymentDetails) {

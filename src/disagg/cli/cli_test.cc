@@ -176,10 +176,42 @@ TEST_F(CliTest, BatchTooLargeForMemory) {
 }
 
 TEST_F(CliTest, Fp4OnHopper) {
-  // H100 has no FP4 tensor cores (data/hardware/h100_sxm.json: bf16 and fp8).
+  // H100 has no FP4 tensor cores (data/hardware/h100_sxm.json: bf16 and fp8);
+  // the message says how to run FP4 weights weight-only.
   RunResult r = Run({"estimate", "--model", "llama-3.1-70b", "--system", "h100_sxm", "--isl", "100",
                      "--osl", "10", "--tp", "8", "--precision", "fp4"});
-  ExpectUsageError(r, {"--precision", "fp4", "h100_sxm"});
+  ExpectUsageError(r, {"--precision", "fp4", "h100_sxm", "fp4_wo"});
+}
+
+// gpt-oss-120b's MXFP4 experts on H100, the way the engines run them there:
+// FP4 weights, BF16 math (fp4_wo).
+TEST_F(CliTest, Fp4WeightOnlyOnHopper) {
+  auto run = [&](const char* moe) {
+    RunResult r = Run({"estimate", "--model", "gpt-oss-120b", "--system", "h100_sxm", "--isl",
+                       "8192", "--osl", "1024", "--precision", "bf16", "--moe-quant", moe,
+                       "--phase", "prefill", "--json"});
+    EXPECT_EQ(r.status, 0) << r;
+    Json j = Json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+    EXPECT_FALSE(j.is_discarded()) << r.out;
+    return j;
+  };
+  Json fp4 = run("fp4_wo"), int4 = run("int4_wo");
+  ASSERT_TRUE(fp4.contains("memory_bytes") && int4.contains("memory_bytes"));
+  // Weights on one GPU (gpt-oss-120b config.json: 36 layers, hidden 2880,
+  // 128 experts of width 2880, 64 query and 8 KV heads of 64, vocabulary
+  // 201,088, untied embeddings):
+  //   experts 36 x 128 x 3 x 2880 x 2880 = 114,661,785,600 params x 0.5625 B
+  //     (4 bits + one fp8 scale per 16)                 = 64,497,254,400 B
+  //   attention 36 x (2880 x (4096 + 2 x 512) + 4096 x 2880) x 2 B
+  //                                                      =  1,911,029,760 B
+  //   routers 36 x 128 x 2880 x 2 B                      =     26,542,080 B
+  //   embedding and LM head 2 x 201,088 x 2880 x 2 B     =  2,316,533,760 B
+  //   total                                              = 68,751,360,000 B
+  EXPECT_NEAR(fp4["memory_bytes"]["weights"].get<double>(), 68751360000.0, 1.0);
+  // An 8,192-token prefill is compute-bound in the experts: FP4 and INT4
+  // weights expanded to BF16 cost the same math, whatever their bytes.
+  EXPECT_NEAR(fp4["breakdown_s"]["moe"].get<double>(), int4["breakdown_s"]["moe"].get<double>(),
+              1e-9);
 }
 
 TEST_F(CliTest, ExpertParallelismOnADenseModel) {

@@ -21,7 +21,8 @@ void AddSpecFlags(CLI::App* app, SpecFlags& f, bool require) {
   app->add_option("--precision", f.precision, "bf16, fp8, fp4 or int4 (preset for all parts)")
       ->capture_default_str();
   app->add_option("--gemm-quant", f.gemm_quant,
-                  "override the dense GEMM format: bf16, fp8, fp8_block, nvfp4, int4_wo, w4a8");
+                  "override the dense GEMM format: bf16, fp8, fp8_block, nvfp4, fp4_wo (fp4 "
+                  "weights, bf16 math), int4_wo, w4a8");
   app->add_option("--moe-quant", f.moe_quant, "override the routed-expert format");
   app->add_option("--kv-dtype", f.kv_dtype, "override the KV-cache format: bf16, fp8, fp4");
   app->add_option("--comm-dtype", f.comm_dtype, "override the communication format");
@@ -58,7 +59,14 @@ Specs LoadSpecs(const SpecFlags& f) {
   if (!backend) DieF("--backend: {}", backend.error().message);
   s.backend = *backend;
   auto precision_ok = parallel::CheckPrecision(s.system, s.precision);
-  if (!precision_ok.ok()) DieF("--precision {}: {}", f.precision, precision_ok.detail);
+  if (!precision_ok.ok()) {
+    // GPUs without FP4 tensor cores run FP4 checkpoints weight-only (the
+    // engines' w4a16 path); say how to ask for that.
+    const bool fp4 =
+        s.precision.gemm.compute == DType::kNvfp4 || s.precision.moe.compute == DType::kNvfp4;
+    DieF("--precision {}: {}{}", f.precision, precision_ok.detail,
+         fp4 ? " (FP4 weights with BF16 math: --gemm-quant fp4_wo --moe-quant fp4_wo)" : "");
+  }
   if (f.mtp < 0 || f.mtp > perf::kMaxSpeculationDepth) {
     DieF("--mtp: {} drafted tokens per step; expected 0-{}", f.mtp, perf::kMaxSpeculationDepth);
   }

@@ -99,6 +99,9 @@ TEST(OpCost, BlockScaledFp8AddsItsQuantisationCost) {
   EXPECT_EQ(GemmTime(d, 0, 8192, 8192, block), 0);
   // The file's quant-mode names: fp8_block is block-scaled, fp8 is not.
   EXPECT_TRUE(ParseQuantMode("fp8_block", "q")->block_scaled);
+  // FP4 weights, BF16 math (GPUs without FP4 tensor cores).
+  EXPECT_EQ(ParseQuantMode("fp4_wo", "q")->weight, DType::kNvfp4);
+  EXPECT_EQ(ParseQuantMode("fp4_wo", "q")->compute, DType::kBf16);
   EXPECT_FALSE(ParseQuantMode("fp8", "q")->block_scaled);
 }
 

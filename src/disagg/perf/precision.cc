@@ -11,12 +11,15 @@ Result<QuantMode> ParseQuantMode(std::string_view name, std::string_view what) {
   if (name == "fp4" || name == "nvfp4" || name == "mxfp4") {
     return QuantMode{DType::kNvfp4, DType::kNvfp4};
   }
+  // FP4 weights expanded to BF16 for the math: how GPUs without FP4 tensor
+  // cores run an FP4 checkpoint (gpt-oss's MXFP4 experts on Hopper).
+  if (name == "fp4_wo" || name == "mxfp4_wo") return QuantMode{DType::kNvfp4, DType::kBf16};
   if (name == "int4" || name == "int4_wo" || name == "w4a16") {
     return QuantMode{DType::kInt4, DType::kBf16};
   }
   if (name == "w4a8" || name == "int4_fp8") return QuantMode{DType::kInt4, DType::kFp8};
   return Fail(
-      "{}: unknown quantisation '{}' (expected bf16, fp8, fp8_block, nvfp4, int4_wo or "
+      "{}: unknown quantisation '{}' (expected bf16, fp8, fp8_block, nvfp4, fp4_wo, int4_wo or "
       "w4a8)",
       what, name);
 }

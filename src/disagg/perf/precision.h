@@ -36,8 +36,9 @@ struct Precision {
 };
 
 // A quant mode by the names of the measurement CSV: bf16, fp8, fp8_block,
-// nvfp4 (fp4), int4_wo (int4 weights, bf16 compute), w4a8 (int4 weights, fp8
-// compute). `what` names the flag or column for the message.
+// nvfp4 (fp4), fp4_wo (fp4 weights, bf16 compute), int4_wo (int4 weights,
+// bf16 compute), w4a8 (int4 weights, fp8 compute). `what` names the flag or
+// column for the message.
 Result<QuantMode> ParseQuantMode(std::string_view name, std::string_view what);
 
 // Presets: bf16 (all bf16); fp8 (fp8 weights, compute and KV); fp4 (NVFP4
