@@ -391,8 +391,9 @@ Result<SiliconData> ReadSilicon(const std::string& path, const SiliconOptions& o
       if (!spec) {
         fail("unsupported model", fmt::format("catalog model '{}' does not load", r.model));
       } else {
-        r.precision =
-            RowPrecision(r.precision_label, get("gemm_quant_mode"), get("moe_quant_mode"), *sys);
+        r.precision = perf::OnCheckpoint(
+            RowPrecision(r.precision_label, get("gemm_quant_mode"), get("moe_quant_mode"), *sys),
+            *spec);
         for (SiliconPool* p : {&r.agg, &r.prefill, &r.decode}) {
           if ((p == &r.agg) == r.disaggregated) continue;
           perf::Mapping& mp = p->mapping;

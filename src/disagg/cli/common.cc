@@ -58,6 +58,7 @@ Specs LoadSpecs(const SpecFlags& f) {
   auto backend = hardware::ParseBackend(f.backend);
   if (!backend) DieF("--backend: {}", backend.error().message);
   s.backend = *backend;
+  s.precision = perf::OnCheckpoint(s.precision, s.model);
   auto precision_ok = parallel::CheckPrecision(s.system, s.precision);
   if (!precision_ok.ok()) {
     // GPUs without FP4 tensor cores run FP4 checkpoints weight-only (the

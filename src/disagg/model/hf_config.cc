@@ -392,6 +392,43 @@ bool Fp8BlockCheckpoint(const Json& config) {
          block != q->end() && block->is_array() && !block->empty();
 }
 
+// The storage size of the checkpoint's 4-bit routed-expert weights when its
+// scale blocks differ from the format's default (ModelSpec::
+// expert_weight_bytes): MXFP4 (quant_method "mxfp4": one 8-bit scale per 32
+// values) and compressed-tensors INT4 groups (bf16 scale per group). Like
+// Fp8BlockCheckpoint, a shape this does not recognise reads as "none".
+void ReadExpertWeightFormat(const Json& config, ModelSpec& m) {
+  const Json* c = &config;
+  if (!config.contains("quantization_config") && config.contains("text_config") &&
+      config["text_config"].is_object()) {
+    c = &config["text_config"];  // multimodal wrappers (Kimi-K2.5)
+  }
+  auto q = c->find("quantization_config");
+  if (q == c->end() || !q->is_object()) return;
+  auto method = q->find("quant_method");
+  if (method == q->end() || !method->is_string()) return;
+  if (method->get<std::string>() == "mxfp4") {
+    m.expert_weight_format = DType::kNvfp4;  // the model's FP4 format
+    m.expert_weight_bytes = 0.5 + 1.0 / 32.0;
+    return;
+  }
+  if (method->get<std::string>() != "compressed-tensors") return;
+  auto groups = q->find("config_groups");
+  if (groups == q->end() || !groups->is_object()) return;
+  for (const auto& [name, group] : groups->items()) {
+    if (!group.is_object() || !group.contains("weights") || !group["weights"].is_object()) continue;
+    const Json& w = group["weights"];
+    auto get = [&](const char* key) { return w.contains(key) ? w[key] : Json(); };
+    if (get("num_bits") == Json(4) && get("type") == Json("int") &&
+        get("strategy") == Json("group") && get("group_size").is_number_integer() &&
+        get("group_size").get<int>() > 0) {
+      m.expert_weight_format = DType::kInt4;
+      m.expert_weight_bytes = 0.5 + 2.0 / get("group_size").get<int>();
+      return;
+    }
+  }
+}
+
 Result<ModelSpec> ParseHfConfigBody(const Json& config, const std::string& origin,
                                     const std::string& name) {
   JsonReader top(config, origin);
@@ -452,7 +489,10 @@ Result<ModelSpec> ParseHfConfigBody(const Json& config, const std::string& origi
 Result<ModelSpec> ParseHfConfig(const Json& config, const std::string& origin,
                                 const std::string& name) {
   auto m = ParseHfConfigBody(config, origin, name);
-  if (m) m->fp8_block_checkpoint = Fp8BlockCheckpoint(config);
+  if (m) {
+    m->fp8_block_checkpoint = Fp8BlockCheckpoint(config);
+    ReadExpertWeightFormat(config, *m);
+  }
   return m;
 }
 

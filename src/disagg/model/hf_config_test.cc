@@ -119,6 +119,37 @@ TEST(HfConfig, BlockScaledFp8CheckpointIsRead) {
   EXPECT_FALSE(Parse(j)->fp8_block_checkpoint);
 }
 
+// The 4-bit expert formats of the published checkpoints and their storage:
+// gpt-oss MXFP4, 4 bits + one 8-bit scale per 32 = 0.5 + 1/32 = 0.53125 B;
+// Kimi-K2.5 compressed-tensors INT4 in groups of 32 with bf16 scales,
+// 0.5 + 2/32 = 0.5625 B (its quantization_config sits in text_config).
+TEST(HfConfig, ExpertWeightFormatOfTheCheckpointIsRead) {
+  auto oss = LoadModel("gpt-oss-120b");
+  ASSERT_TRUE(oss.has_value()) << oss.error().message;
+  EXPECT_EQ(oss->expert_weight_format, DType::kNvfp4);
+  EXPECT_DOUBLE_EQ(oss->expert_weight_bytes, 0.53125);
+  auto kimi = LoadModel("kimi-k2.5");
+  ASSERT_TRUE(kimi.has_value()) << kimi.error().message;
+  EXPECT_EQ(kimi->expert_weight_format, DType::kInt4);
+  EXPECT_DOUBLE_EQ(kimi->expert_weight_bytes, 0.5625);
+  for (const char* name : {"deepseek-r1", "llama-3.1-70b", "minimax-m2.5"}) {
+    auto m = LoadModel(name);
+    ASSERT_TRUE(m.has_value()) << m.error().message;
+    EXPECT_EQ(m->expert_weight_bytes, 0) << name;
+  }
+  // INT4 groups of 128 give 0.5 + 2/128; a group without a size is not read.
+  Json j = Llama8B();
+  j["quantization_config"] = Json{
+      {"quant_method", "compressed-tensors"},
+      {"config_groups",
+       {{"group_0",
+         {{"weights",
+           {{"num_bits", 4}, {"type", "int"}, {"strategy", "group"}, {"group_size", 128}}}}}}}};
+  EXPECT_DOUBLE_EQ(Parse(j)->expert_weight_bytes, 0.515625);
+  j["quantization_config"]["config_groups"]["group_0"]["weights"].erase("group_size");
+  EXPECT_EQ(Parse(j)->expert_weight_bytes, 0);
+}
+
 TEST(HfConfig, UnsupportedModelTypeNamesFileAndType) {
   Json j = Llama8B();
   j["model_type"] = "mamba2";

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "disagg/base/dtype.h"
+
 namespace disagg::model {
 
 enum class AttentionType {
@@ -91,6 +93,14 @@ struct ModelSpec {
   // DeepSeek-V3/R1 and MiniMax-M2.5 ship): its FP8 GEMMs scale activations
   // per token group, see perf::QuantMode::block_scaled.
   bool fp8_block_checkpoint = false;
+  // The published checkpoint's routed experts in a 4-bit format whose scale
+  // blocks differ from the format's default: storage bytes per expert weight,
+  // scales included (0: none). gpt-oss ships MXFP4 (4 bits + one 8-bit scale
+  // per 32: 0.53125 B, against NVFP4's 0.5625), Kimi-K2.5 INT4 in groups of
+  // 32 with bf16 scales (0.5625 B, against 0.516 for groups of 128). Used
+  // when a deployment runs the experts in that format (expert_weight_format).
+  double expert_weight_bytes = 0;
+  DType expert_weight_format = DType::kBf16;
 
   std::vector<LayerKind> kinds;  // distinct layer kinds, at most a handful
   std::vector<int> layer_kind;   // per layer: index into kinds

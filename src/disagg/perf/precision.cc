@@ -56,4 +56,12 @@ Precision WithCheckpointScales(Precision p, bool fp8_block_checkpoint) {
   return p;
 }
 
+Precision OnCheckpoint(Precision p, const model::ModelSpec& model) {
+  p = WithCheckpointScales(p, model.fp8_block_checkpoint);
+  if (model.expert_weight_bytes > 0 && p.moe.weight == model.expert_weight_format) {
+    p.moe.weight_bytes = model.expert_weight_bytes;
+  }
+  return p;
+}
+
 }  // namespace disagg::perf

@@ -13,6 +13,7 @@
 
 #include "disagg/base/dtype.h"
 #include "disagg/base/error.h"
+#include "disagg/model/model_spec.h"
 
 namespace disagg::perf {
 
@@ -25,6 +26,10 @@ struct QuantMode {
   // (Device::block_quant_overhead), where a per-tensor FP8 GEMM folds one
   // scale into its epilogue.
   bool block_scaled = false;
+  // Storage bytes per weight, scales included, when the checkpoint's scale
+  // blocks differ from the format's default (0: BytesPerElement(weight)).
+  double weight_bytes = 0;
+  double WeightBytes() const { return weight_bytes > 0 ? weight_bytes : BytesPerElement(weight); }
 };
 
 struct Precision {
@@ -49,6 +54,11 @@ Result<Precision> PrecisionPreset(std::string_view name);
 // `p` as it runs on a checkpoint: the FP8 GEMMs of a block-scaled FP8
 // checkpoint (model::ModelSpec::fp8_block_checkpoint) keep its block scales.
 Precision WithCheckpointScales(Precision p, bool fp8_block_checkpoint);
+
+// `p` as it runs on `model`'s published checkpoint: its block scales (above)
+// and, when the experts run in the checkpoint's own 4-bit format, that
+// format's storage size (model::ModelSpec::expert_weight_bytes). Idempotent.
+Precision OnCheckpoint(Precision p, const model::ModelSpec& model);
 
 }  // namespace disagg::perf
 

@@ -35,8 +35,7 @@ void AddLayerWeights(const model::ModelSpec& m, const Precision& p, const Mappin
   if (kind.ffn == FfnType::kDense) {
     w.dense_ffn += m.DenseFfnParams() / map.tp * gemm_b;
   } else {
-    w.experts += m.num_experts * m.ExpertParams() / (map.moe_ep * map.moe_tp) *
-                 BytesPerElement(p.moe.weight);
+    w.experts += m.num_experts * m.ExpertParams() / (map.moe_ep * map.moe_tp) * p.moe.WeightBytes();
     w.experts += m.SharedExpertParams() / map.tp * gemm_b;
     w.experts += m.RouterParams() * BytesPerElement(DType::kBf16);
   }

@@ -95,7 +95,7 @@ Result<StepModel> StepModel::Create(const model::ModelSpec& model,
   s.speculation_ = speculation.depth > 0 ? speculation : Speculation{};
   s.tokens_per_step_ = s.speculation_.TokensPerStep();
   s.draft_kind_ = model.layer_kind.empty() ? 0 : model.layer_kind.back();
-  s.precision_ = WithCheckpointScales(precision, model.fp8_block_checkpoint);
+  s.precision_ = OnCheckpoint(precision, model);
   s.mapping_ = mapping;
   s.device_ = Device::FromSystem(system);
   s.device_.block_quant_overhead = system.calibration.block_fp8_overhead[static_cast<int>(backend)];
