@@ -180,17 +180,17 @@ Result<E2eFit> FitEndToEnd(const std::vector<const SiliconRow*>& all_rows,
   std::set<DType> dtypes;
   std::set<int> backends;
   bool moe = false, disagg = false;
-  std::map<std::string, bool> is_moe, block_checkpoint;
+  std::map<std::string, bool> is_moe;
   std::set<int> block_fp8_backends;  // backends with rows of block-scaled FP8 GEMMs
   for (const auto& r : rows) {
     if (!is_moe.contains(r.model)) {
       auto m = model::LoadModel(r.model);
       is_moe[r.model] = m && m->is_moe();
-      block_checkpoint[r.model] = m && m->fp8_block_checkpoint;
     }
     moe |= is_moe[r.model];
-    const perf::Precision run = perf::WithCheckpointScales(r.precision, block_checkpoint[r.model]);
-    if (run.gemm.block_scaled || run.moe.block_scaled) {
+    // The reader set the row's precision as it runs on the checkpoint
+    // (perf::OnCheckpoint), block scales included.
+    if (r.precision.gemm.block_scaled || r.precision.moe.block_scaled) {
       block_fp8_backends.insert(static_cast<int>(r.backend));
     }
     dtypes.insert(r.precision.gemm.compute == DType::kInt4 ? DType::kBf16

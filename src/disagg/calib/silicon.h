@@ -58,7 +58,7 @@ struct SiliconRow {
   std::string backend_name;
   std::string backend_version;  // optional column; "" when absent or empty
   std::string precision_label;  // "fp8", "fp4", ... as in the file
-  perf::Precision precision;
+  perf::Precision precision;    // as run on the model's checkpoint (perf::OnCheckpoint)
   bool disaggregated = false;
   bool fully_described = true;
   // Tensor parallelism wider than the system's NVLink domain (tp 16-64 on

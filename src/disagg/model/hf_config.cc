@@ -380,42 +380,52 @@ Result<ModelSpec> ParseFamily(JsonReader& r, Family family, ModelSpec m) {
   return m;
 }
 
-// Whether the checkpoint's quantization_config is block-scaled FP8. The key is
-// otherwise ignorable (the precision is chosen per deployment), so a shape
-// this does not recognise reads as "no".
+// The checkpoint's quantization_config: top level, or the language model's
+// in multimodal wrappers (Kimi-K2.5 keeps it in text_config); null if absent
+// or not an object. The key is otherwise ignorable (the precision is chosen
+// per deployment), so the readers below take a shape they do not recognise
+// as "no".
+const Json* QuantizationConfig(const Json& config) {
+  const Json* c = &config;
+  if (!config.contains("quantization_config") && config.contains("text_config") &&
+      config["text_config"].is_object()) {
+    c = &config["text_config"];
+  }
+  auto q = c->find("quantization_config");
+  return q != c->end() && q->is_object() ? &*q : nullptr;
+}
+
+std::string QuantMethod(const Json& q) {
+  auto method = q.find("quant_method");
+  return method != q.end() && method->is_string() ? method->get<std::string>() : "";
+}
+
+// Whether the checkpoint is block-scaled FP8.
 bool Fp8BlockCheckpoint(const Json& config) {
-  auto q = config.find("quantization_config");
-  if (q == config.end() || !q->is_object()) return false;
-  auto method = q->find("quant_method");
+  const Json* q = QuantizationConfig(config);
+  if (q == nullptr || QuantMethod(*q) != "fp8") return false;
   auto block = q->find("weight_block_size");
-  return method != q->end() && method->is_string() && method->get<std::string>() == "fp8" &&
-         block != q->end() && block->is_array() && !block->empty();
+  return block != q->end() && block->is_array() && !block->empty();
 }
 
 // The storage size of the checkpoint's 4-bit routed-expert weights when its
 // scale blocks differ from the format's default (ModelSpec::
 // expert_weight_bytes): MXFP4 (quant_method "mxfp4": one 8-bit scale per 32
-// values) and compressed-tensors INT4 groups (bf16 scale per group). Like
-// Fp8BlockCheckpoint, a shape this does not recognise reads as "none".
+// values) and compressed-tensors INT4 groups (bf16 scale per group); a shape
+// this does not recognise reads as "none".
 void ReadExpertWeightFormat(const Json& config, ModelSpec& m) {
-  const Json* c = &config;
-  if (!config.contains("quantization_config") && config.contains("text_config") &&
-      config["text_config"].is_object()) {
-    c = &config["text_config"];  // multimodal wrappers (Kimi-K2.5)
-  }
-  auto q = c->find("quantization_config");
-  if (q == c->end() || !q->is_object()) return;
-  auto method = q->find("quant_method");
-  if (method == q->end() || !method->is_string()) return;
-  if (method->get<std::string>() == "mxfp4") {
+  const Json* q = QuantizationConfig(config);
+  if (q == nullptr) return;
+  const std::string method = QuantMethod(*q);
+  if (method == "mxfp4") {
     m.expert_weight_format = DType::kNvfp4;  // the model's FP4 format
     m.expert_weight_bytes = 0.5 + 1.0 / 32.0;
     return;
   }
-  if (method->get<std::string>() != "compressed-tensors") return;
+  if (method != "compressed-tensors") return;
   auto groups = q->find("config_groups");
   if (groups == q->end() || !groups->is_object()) return;
-  for (const auto& [name, group] : groups->items()) {
+  for (const Json& group : *groups) {
     if (!group.is_object() || !group.contains("weights") || !group["weights"].is_object()) continue;
     const Json& w = group["weights"];
     auto get = [&](const char* key) { return w.contains(key) ? w[key] : Json(); };

@@ -47,17 +47,12 @@ Result<Precision> PrecisionPreset(std::string_view name) {
   return Fail("--precision: unknown precision '{}' (expected bf16, fp8, fp4 or int4)", name);
 }
 
-Precision WithCheckpointScales(Precision p, bool fp8_block_checkpoint) {
-  if (fp8_block_checkpoint) {
+Precision OnCheckpoint(Precision p, const model::ModelSpec& model) {
+  if (model.fp8_block_checkpoint) {
     for (QuantMode* q : {&p.gemm, &p.moe}) {
       if (q->weight == DType::kFp8) q->block_scaled = true;
     }
   }
-  return p;
-}
-
-Precision OnCheckpoint(Precision p, const model::ModelSpec& model) {
-  p = WithCheckpointScales(p, model.fp8_block_checkpoint);
   if (model.expert_weight_bytes > 0 && p.moe.weight == model.expert_weight_format) {
     p.moe.weight_bytes = model.expert_weight_bytes;
   }

@@ -51,13 +51,11 @@ Result<QuantMode> ParseQuantMode(std::string_view name, std::string_view what);
 // bf16 compute, bf16 KV).
 Result<Precision> PrecisionPreset(std::string_view name);
 
-// `p` as it runs on a checkpoint: the FP8 GEMMs of a block-scaled FP8
-// checkpoint (model::ModelSpec::fp8_block_checkpoint) keep its block scales.
-Precision WithCheckpointScales(Precision p, bool fp8_block_checkpoint);
-
-// `p` as it runs on `model`'s published checkpoint: its block scales (above)
-// and, when the experts run in the checkpoint's own 4-bit format, that
-// format's storage size (model::ModelSpec::expert_weight_bytes). Idempotent.
+// `p` as it runs on `model`'s published checkpoint: the FP8 GEMMs of a
+// block-scaled FP8 checkpoint (model::ModelSpec::fp8_block_checkpoint) keep
+// its block scales, and experts run in the checkpoint's own 4-bit format take
+// that format's storage size (model::ModelSpec::expert_weight_bytes).
+// Idempotent.
 Precision OnCheckpoint(Precision p, const model::ModelSpec& model);
 
 }  // namespace disagg::perf
