@@ -170,8 +170,44 @@ sim::BatchWait BatchWaitOf(const SiliconRow& r, std::string_view source) {
 // (SemiAnalysisAI/InferenceX utils/bench_serving/benchmark_serving.py,
 // sample_random_requests; RANDOM_RANGE_RATIO 0.8 in
 // .github/workflows/benchmark-tmpl.yml and benchmark-multinode-tmpl.yml, read
-// 2026-11-23). The aic-auto-gap-analysis harness is not public: fixed.
+// 2026-11-23). The aic-auto-gap-analysis rows' aiperf client takes its
+// length spread from a benchmark configuration the file does not record:
+// fixed.
 double LengthRatio(std::string_view source) { return source.contains("aic-auto-gap") ? 1.0 : 0.8; }
+
+// The co-located engine's prompt budget per step and step composition, where
+// a run's launch settings differ from the replay's defaults (8192 tokens; the
+// backend's own composition).
+// - The aic-auto-gap-analysis rows, from the aiconfigurator generator that
+//   writes their deployments (ai-dynamo/aiconfigurator src/aiconfigurator/
+//   generator/rule_plugin/benchmark/{trtllm,vllm,sglang}.rule, read
+//   2026-11-23): ISL + 1500 prompt tokens per step beside the running batch
+//   (TensorRT-LLM and vLLM: max_num_tokens = max_batch_size + ISL + 1500;
+//   SGLang: max_prefill_tokens = ISL + 1500), and SGLang with
+//   --enable-mixed-chunk: prompt chunks beside the decodes, not prefill
+//   first. TensorRT-LLM 1.0.0rc3's template turns chunked prefill off; that
+//   budget takes any one prompt whole, so only a second prompt in a step
+//   would be split (the replay splits it; the engine defers it a step).
+//   Their client's request count (50 per client after 2 warm-up rounds,
+//   bench_run.sh.j2) is not applied: docs/validation.md, "This round".
+// - InferenceX vLLM on b200, MiniMax-M2.5 and Kimi-K2.5 fp4: the sweep's
+//   newest launch scripts (SemiAnalysisAI/InferenceX benchmarks/single_node/
+//   fixed_seq_len/minimaxm2.5_fp{8,4}_b200.sh, kimik2.5_fp4_b200.sh, read
+//   2026-11-23) set --max-num-batched-tokens to 2 x ISL; older copies keep
+//   vLLM's 8192. The file does not say which ran; its rows favour 2 x ISL
+//   (docs/validation.md, "This round").
+void StepComposition(SiliconRow& r, std::string_view source) {
+  if (r.disaggregated) return;
+  if (source.contains("aic-auto-gap")) {
+    r.chunk = r.isl + 1500;
+    if (r.backend == hardware::Backend::kSglang) r.prefill_first = 0;
+    return;
+  }
+  if (r.backend == hardware::Backend::kVllm && r.system == "b200_sxm" &&
+      (r.model == "minimax-m2.5" || (r.model == "kimi-k2.5" && r.precision_label == "fp4"))) {
+    r.chunk = 2 * r.isl;
+  }
+}
 
 std::optional<double> Number(std::string_view s) {
   while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
@@ -379,6 +415,7 @@ Result<SiliconData> ReadSilicon(const std::string& path, const SiliconOptions& o
       r.speculation.acceptance = perf::kMtpAcceptance;
     }
     r.batch_wait = BatchWaitOf(r, source);
+    StepComposition(r, source);
     // Mappings against the model: the MoE columns mean nothing for dense
     // models; MoE groups that do not cover tp x dp follow the file's
     // convention that experts span the worker's attention GPUs.

@@ -95,6 +95,11 @@ struct SiliconRow {
   // The benchmark client's length spread: prompt and output lengths uniform
   // in [floor(ratio x isl), isl] and [floor(ratio x osl), osl]; 1: fixed.
   double length_ratio = 1;
+  // The co-located engine's prompt tokens per step (0: the replay's default)
+  // and step composition (-1: the backend's default, 0 mixed, 1 prefill
+  // first) the run was launched with (silicon.cc, StepComposition).
+  int64_t chunk = 0;
+  int prefill_first = -1;
   int64_t isl = 0, osl = 0;
   int64_t concurrency = 0;
   double ttft = 0;  // measured mean, s

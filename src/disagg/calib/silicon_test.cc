@@ -219,9 +219,14 @@ TEST_F(SiliconReader, LaunchSettingsComeFromTheSweepScripts) {
   text += row("trt-r1-fp8-c64", ix, "trtllm", r1, "b200_sxm", "fp8", 64, 8, 1);
   text += row("trt-r1-fp8-c32", ix, "trtllm", r1, "b200_sxm", "fp8", 32, 8, 1);
   text += row("trt-llama-aic", aic, "trtllm", llama, "b200_sxm", "fp8", 4, 2, 1);
+  const std::string minimax = "MiniMaxAI/MiniMax-M2.5", kimi = "moonshotai/Kimi-K2.5";
+  text += row("vllm-minimax", ix, "vllm", minimax, "b200_sxm", "fp8", 64, 4, 1);
+  text += row("vllm-minimax-h200", ix, "vllm", minimax, "h200_sxm", "fp8", 64, 4, 1);
+  text += row("vllm-kimi-fp4", ix, "vllm", kimi, "b200_sxm", "fp4", 64, 8, 1);
+  text += row("vllm-minimax-aic", aic, "vllm", minimax, "b200_sxm", "fp8", 64, 4, 1);
   auto data = ReadSilicon(Write(text));
   ASSERT_TRUE(data.has_value()) << data.error().message;
-  ASSERT_EQ(data->rows.size(), 15u)
+  ASSERT_EQ(data->rows.size(), 19u)
       << (data->skipped_rows.empty() ? "" : data->skipped_rows[0].detail);
   std::map<std::string, const SiliconRow*> by;
   for (const auto& r : data->rows) by[r.id] = &r;
@@ -257,6 +262,23 @@ TEST_F(SiliconReader, LaunchSettingsComeFromTheSweepScripts) {
   // harness does not.
   EXPECT_DOUBLE_EQ(by["sg-c64"]->length_ratio, 0.8);
   EXPECT_DOUBLE_EQ(by["sg-aic"]->length_ratio, 1.0);
+  // The aiconfigurator generator's co-located budget: ISL + 1500 = 2524
+  // prompt tokens per step, and SGLang with mixed chunks; the InferenceX rows
+  // keep the replay's defaults (0: 8192 tokens; -1: the backend's own).
+  EXPECT_EQ(by["sg-aic"]->chunk, 2524);
+  EXPECT_EQ(by["sg-aic"]->prefill_first, 0);
+  EXPECT_EQ(by["trt-llama-aic"]->chunk, 2524);
+  EXPECT_EQ(by["trt-llama-aic"]->prefill_first, -1);
+  EXPECT_EQ(by["sg-c64"]->chunk, 0);
+  EXPECT_EQ(by["sg-c64"]->prefill_first, -1);
+  EXPECT_EQ(by["trt-llama-tp2"]->chunk, 0);
+  // InferenceX vLLM on b200, MiniMax-M2.5 and Kimi-K2.5 fp4:
+  // --max-num-batched-tokens 2 x ISL = 2048; not on h200; the aiconfigurator
+  // budget wins for that harness's rows.
+  EXPECT_EQ(by["vllm-minimax"]->chunk, 2048);
+  EXPECT_EQ(by["vllm-kimi-fp4"]->chunk, 2048);
+  EXPECT_EQ(by["vllm-minimax-h200"]->chunk, 0);
+  EXPECT_EQ(by["vllm-minimax-aic"]->chunk, 2524);
   // 16 GPUs in one co-located instance on an 8-GPU NVLink domain: suspect.
   EXPECT_TRUE(by["wide"]->beyond_nvlink_domain);
   EXPECT_FALSE(Headline(*by["wide"]));

@@ -72,7 +72,9 @@ RowPrediction PredictOne(const SiliconRow& row, const PredictOptions& o, SpecCac
     // batch 14): as many as the clients need.
     const int batch = row.agg.batch * row.agg.mapping.dp;
     const int workers = static_cast<int>((row.concurrency + batch - 1) / batch);
-    d.colocated = sim::PoolSpec{row.agg.mapping, std::max(1, workers), batch, o.chunk};
+    d.colocated = sim::PoolSpec{row.agg.mapping, std::max(1, workers), batch,
+                                row.chunk > 0 ? row.chunk : o.chunk};
+    d.colocated.prefill_first = row.prefill_first;
     d.colocated.recv_interval = row.recv_interval;
     d.colocated.adp_balance = row.adp_balance;
     d.colocated.batch_wait = row.batch_wait;
