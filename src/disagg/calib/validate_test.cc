@@ -57,5 +57,31 @@ TEST(PredictRows, BurstWeighsAsOneRequestPerClient) {
   EXPECT_NEAR(eight.tpot / one.tpot, 1.0, 0.15);
 }
 
+TEST(PredictRows, TheRowsStepBudgetReachesTheReplay) {
+  auto rows = OneRow();
+  ASSERT_EQ(rows.size(), 1u);
+  auto burst = [&](int64_t chunk) {
+    rows[0].chunk = chunk;
+    PredictOptions o;
+    o.benchmark_requests = 1;  // the opening burst alone
+    o.parallel = false;
+    auto p = PredictRows(rows, o);
+    EXPECT_TRUE(p[0].ok) << p[0].reason;
+    return p[0].ttft;
+  };
+  // 16 prompts of 2048 tokens arrive at once. With 8192 tokens per step (the
+  // default, chunk 0) they finish after 1, 2, 3 and 4 steps of at least T8
+  // each (later steps also carry decodes): a mean of at least 2.5 T8. A
+  // budget of 32768 takes them all in one step, no longer than 4 T8 (one step
+  // overhead instead of four, GEMMs no less efficient on more tokens, each
+  // prompt's attention its own), and every client waits for all of it. So
+  // the ratio is at most 4 / 2.5 = 1.6, and above 1 unless a 32k-token step
+  // ran 1.6 times as efficiently as four 8k-token ones.
+  const double by_default = burst(0), whole = burst(32768);
+  EXPECT_DOUBLE_EQ(burst(8192), by_default);
+  EXPECT_GT(whole, 1.1 * by_default);
+  EXPECT_LE(whole, 1.6 * by_default);
+}
+
 }  // namespace
 }  // namespace disagg::calib
