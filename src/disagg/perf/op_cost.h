@@ -107,18 +107,17 @@ inline double ExpertPaddedRows(const Device& d, double rows) {
   return std::ceil(rows / tile - 1e-9) * tile;
 }
 
-// A grouped GEMM over `experts` weight matrices (each n x k) sharing `m` rows
-// in total (the routed experts of one MoE layer on one GPU): each expert's
-// rows are padded to its kernel tile separately, and the grouped kernel runs
-// at moe_gemm_eff of the dense rate.
+// A grouped GEMM over `experts` weight matrices (each n x k, `weight_bytes`
+// per weight, scales included) sharing `m` rows in total (the routed experts
+// of one MoE layer on one GPU): each expert's rows are padded to its kernel
+// tile separately, and the grouped kernel runs at moe_gemm_eff of the dense
+// rate.
 inline double GroupedGemmTime(const Device& d, double m, double experts, double n, double k,
-                              DType weight, DType compute, double act_bytes = 2.0,
-                              double weight_bytes = 0) {
+                              double weight_bytes, DType compute, double act_bytes = 2.0) {
   if (m <= 0 || experts <= 0) return 0;
   double padded = experts * ExpertPaddedRows(d, m / experts);
   double compute_s = 2.0 * padded * n * k / (d.flops[static_cast<int>(compute)] * d.moe_gemm_eff);
-  const double wb = weight_bytes > 0 ? weight_bytes : BytesPerElement(weight);
-  double bytes = experts * n * k * wb + m * (k + n) * act_bytes;
+  double bytes = experts * n * k * weight_bytes + m * (k + n) * act_bytes;
   return std::max(compute_s, bytes / d.mem_bw) + d.kernel_overhead +
          QuantizeTime(d, m * k, compute);
 }
@@ -131,7 +130,7 @@ inline double GemmTime(const Device& d, double m, double n, double k, const Quan
 inline double GroupedGemmTime(const Device& d, double m, double experts, double n, double k,
                               const QuantMode& q) {
   if (m <= 0 || experts <= 0) return 0;
-  return GroupedGemmTime(d, m, experts, n, k, q.weight, q.compute, 2.0, q.weight_bytes) +
+  return GroupedGemmTime(d, m, experts, n, k, q.WeightBytes(), q.compute) +
          (q.block_scaled ? d.block_quant_overhead : 0);
 }
 

@@ -59,7 +59,8 @@ TEST(OpCost, TileQuantisationPadsRows) {
   // 8192 in bf16 at 1 PFLOP/s (moe_gemm_eff 1), 2 x 64 x 8192^2 / 1e15 =
   // 8.6 us, far below the 4 x 134 MB of weights (537 us): weight bound.
   double weights = (4.0 * 8192 * 8192 * 2 + 32.0 * 16384 * 2) / 1e12;
-  EXPECT_NEAR(GroupedGemmTime(d, 32, 4, 8192, 8192, DType::kBf16, DType::kBf16), weights, 1e-12);
+  EXPECT_NEAR(GroupedGemmTime(d, 32, 4, 8192, 8192, BytesPerElement(DType::kBf16), DType::kBf16),
+              weights, 1e-12);
 }
 
 TEST(OpCost, LowPrecisionMathQuantisesActivationsFirst) {
