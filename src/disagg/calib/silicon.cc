@@ -185,7 +185,12 @@ double LengthRatio(std::string_view source) { return source.contains("aic-auto-g
 //   (TensorRT-LLM and vLLM: max_num_tokens = max_batch_size + ISL + 1500;
 //   SGLang: max_prefill_tokens = ISL + 1500), and SGLang with
 //   --enable-mixed-chunk: prompt chunks beside the decodes, not prefill
-//   first. TensorRT-LLM 1.0.0rc3's template turns chunked prefill off; that
+//   first. Except SGLang 0.5.1.post1: its template
+//   (config/backend_templates/sglang/cli_args.0.5.1.post1.j2) reads the
+//   switch under the key `enable-mix-chunk`, which the rules never set (an
+//   older copy has no such switch at all), so those runs were prefill first;
+//   their 56 rows agree (TTFT 47% -> 18%, TPOT 14% -> 5%; docs/validation.md,
+//   "This round"). TensorRT-LLM 1.0.0rc3's template turns chunked prefill off; that
 //   budget takes any one prompt whole, so only a second prompt in a step
 //   would be split (the replay splits it; the engine defers it a step).
 //   Their client's request count (50 per client after 2 warm-up rounds,
@@ -200,7 +205,8 @@ void StepComposition(SiliconRow& r, std::string_view source) {
   if (r.disaggregated) return;
   if (source.contains("aic-auto-gap")) {
     r.chunk = r.isl + 1500;
-    if (r.backend == hardware::Backend::kSglang) r.prefill_first = 0;
+    if (r.backend == hardware::Backend::kSglang)
+      r.prefill_first = r.backend_version == "0.5.1.post1" ? 1 : 0;
     return;
   }
   if (r.backend == hardware::Backend::kVllm && r.system == "b200_sxm" &&

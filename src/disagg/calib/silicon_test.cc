@@ -208,6 +208,9 @@ TEST_F(SiliconReader, LaunchSettingsComeFromTheSweepScripts) {
   text += row("sg-tp4", ix, "sglang", r1, "b200_sxm", "fp8", 64, 4, 1);
   text += row("sg-h200", ix, "sglang", r1, "h200_sxm", "fp8", 64, 8, 1);
   text += row("sg-aic", aic, "sglang", r1, "b200_sxm", "fp8", 64, 8, 1);
+  std::string sg051 = row("sg-aic-051", aic, "sglang", r1, "b200_sxm", "fp8", 64, 8, 1);
+  sg051.replace(sg051.find(",sglang,,"), 9, ",sglang,0.5.1.post1,");
+  text += sg051;
   text += row("trt-r1-dp", ix, "trtllm", r1, "b200_sxm", "fp4", 64, 1, 8);
   text += row("trt-oss-dp", ix, "trtllm", oss, "b200_sxm", "fp4", 64, 1, 4);
   text += row("trt-oss-h200", ix, "trtllm", oss, "h200_sxm", "fp4", 64, 1, 4);
@@ -226,7 +229,7 @@ TEST_F(SiliconReader, LaunchSettingsComeFromTheSweepScripts) {
   text += row("vllm-minimax-aic", aic, "vllm", minimax, "b200_sxm", "fp8", 64, 4, 1);
   auto data = ReadSilicon(Write(text));
   ASSERT_TRUE(data.has_value()) << data.error().message;
-  ASSERT_EQ(data->rows.size(), 19u)
+  ASSERT_EQ(data->rows.size(), 20u)
       << (data->skipped_rows.empty() ? "" : data->skipped_rows[0].detail);
   std::map<std::string, const SiliconRow*> by;
   for (const auto& r : data->rows) by[r.id] = &r;
@@ -267,6 +270,10 @@ TEST_F(SiliconReader, LaunchSettingsComeFromTheSweepScripts) {
   // keep the replay's defaults (0: 8192 tokens; -1: the backend's own).
   EXPECT_EQ(by["sg-aic"]->chunk, 2524);
   EXPECT_EQ(by["sg-aic"]->prefill_first, 0);
+  // The generator's SGLang 0.5.1.post1 template reads the mixed-chunk switch
+  // under a key the rules never set: those runs were prefill first.
+  EXPECT_EQ(by["sg-aic-051"]->chunk, 2524);
+  EXPECT_EQ(by["sg-aic-051"]->prefill_first, 1);
   EXPECT_EQ(by["trt-llama-aic"]->chunk, 2524);
   EXPECT_EQ(by["trt-llama-aic"]->prefill_first, -1);
   EXPECT_EQ(by["sg-c64"]->chunk, 0);

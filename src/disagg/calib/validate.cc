@@ -91,8 +91,13 @@ RowPrediction PredictOne(const SiliconRow& row, const PredictOptions& o, SpecCac
   // The opening burst: every client's first request at once.
   sim::SimConfig burst = c;
   burst.closed_requests = row.concurrency;
+  // A prefill-first engine keeps a fixed-length cohort together (see the
+  // header): every round is a burst.
+  const bool cohort =
+      !row.disaggregated && row.length_ratio >= 1 && sim::PrefillFirst(d.colocated, row.backend);
+  if (cohort) burst.closed_requests *= o.benchmark_requests;
   auto r = sim::Simulate(burst);
-  if (r && r->requests_completed > 0 && o.benchmark_requests > 1) {
+  if (r && r->requests_completed > 0 && o.benchmark_requests > 1 && !cohort) {
     // The settled run: clients at independent phases. Starting them over one
     // request latency and measuring after it leaves the ramp out.
     const double period = r->e2e.mean;

@@ -83,5 +83,32 @@ TEST(PredictRows, TheRowsStepBudgetReachesTheReplay) {
   EXPECT_LE(whole, 1.6 * by_default);
 }
 
+TEST(PredictRows, APrefillFirstEngineKeepsAFixedLengthCohortTogether) {
+  auto rows = OneRow();
+  ASSERT_EQ(rows.size(), 1u);
+  auto predict = [&](int prefill_first, double length_ratio, int requests) {
+    rows[0].prefill_first = prefill_first;
+    rows[0].length_ratio = length_ratio;
+    PredictOptions o;
+    o.benchmark_requests = requests;
+    o.parallel = false;
+    auto p = PredictRows(rows, o);
+    EXPECT_TRUE(p[0].ok) << p[0].reason;
+    return p[0].ttft;
+  };
+  // Prefill first, fixed lengths: the 16 prompts of the opening burst are all
+  // prefilled before any decodes, so all 16 finish in the same step, and
+  // their clients' next prompts arrive together again. Every round repeats
+  // the burst, so the mean over 8 rounds is the burst's own.
+  const double burst = predict(1, 1.0, 1);
+  EXPECT_NEAR(predict(1, 1.0, 8), burst, 0.02 * burst);
+  // Mixed chunks (the earliest-prefilled prompts decode while later ones
+  // prefill) or lengths drawn in [0.8 L, L] spread the cohort: those runs
+  // settle with clients at independent phases, which rarely meet, and the
+  // mean falls well below the burst (as in BurstWeighsAsOneRequestPerClient).
+  EXPECT_LT(predict(0, 1.0, 8), 0.7 * burst);
+  EXPECT_LT(predict(1, 0.8, 8), 0.7 * burst);
+}
+
 }  // namespace
 }  // namespace disagg::calib

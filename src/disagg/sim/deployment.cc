@@ -62,6 +62,10 @@ std::string Deployment::Describe() const {
   return pool(prefill, "prefill") + " + " + pool(decode, "decode") + Speculative();
 }
 
+bool PrefillFirst(const PoolSpec& spec, hardware::Backend backend) {
+  return spec.prefill_first >= 0 ? spec.prefill_first == 1 : backend == hardware::Backend::kSglang;
+}
+
 Result<std::vector<Pool>> BuildPools(const model::ModelSpec& model,
                                      const hardware::SystemSpec& system,
                                      const perf::Precision& precision, hardware::Backend backend,
@@ -123,11 +127,7 @@ Result<std::vector<Pool>> BuildPools(const model::ModelSpec& model,
     c.kv = MakeKvCost(model, precision, map);
     // TensorRT-LLM's default capacity scheduler guarantees no eviction.
     c.reserve_full = backend == hardware::Backend::kTrtllm;
-    // SGLang runs a waiting prompt's prefill before the next decode step
-    // (unless told to mix, as with its --enable-mixed-chunk).
-    c.prefill_first =
-        role == Role::kColocated &&
-        (spec.prefill_first >= 0 ? spec.prefill_first == 1 : backend == hardware::Backend::kSglang);
+    c.prefill_first = role == Role::kColocated && PrefillFirst(spec, backend);
     c.recv_interval = role == Role::kColocated ? std::max(1, spec.recv_interval) : 1;
     if (role == Role::kColocated) {
       c.adp_balance = spec.adp_balance;

@@ -46,6 +46,11 @@ struct PoolSpec {
   BatchWait batch_wait{};
 };
 
+// Whether a co-located pool runs a waiting prompt's prefill before the next
+// decode step: as `spec.prefill_first` says, else SGLang's default (prefill
+// first unless told to mix, as with its --enable-mixed-chunk).
+bool PrefillFirst(const PoolSpec& spec, hardware::Backend backend);
+
 struct Deployment {
   bool disaggregated = false;
   PoolSpec colocated;
