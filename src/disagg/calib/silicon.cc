@@ -189,18 +189,18 @@ double LengthRatio(std::string_view source) { return source.contains("aic-auto-g
 //   (config/backend_templates/sglang/cli_args.0.5.1.post1.j2) reads the
 //   switch under the key `enable-mix-chunk`, which the rules never set (an
 //   older copy has no such switch at all), so those runs were prefill first;
-//   their 56 rows agree (TTFT 47% -> 18%, TPOT 14% -> 5%; docs/validation.md,
-//   "This round"). TensorRT-LLM 1.0.0rc3's template turns chunked prefill off; that
-//   budget takes any one prompt whole, so only a second prompt in a step
-//   would be split (the replay splits it; the engine defers it a step).
-//   Their client's request count (50 per client after 2 warm-up rounds,
-//   bench_run.sh.j2) is not applied: docs/validation.md, "This round".
+//   their 56 rows agree (TTFT 47% -> 18%, TPOT 14% -> 4%; docs/validation.md,
+//   "a prefill-first engine keeps a fixed-length cohort together"). TensorRT-LLM 1.0.0rc3's
+//   template turns chunked prefill off; that budget takes any one prompt whole, so only a second
+//   prompt in a step would be split (the replay splits it; the engine defers it a step). Their
+//   client's request count (50 per client after 2 warm-up rounds, bench_run.sh.j2) is not applied:
+//   docs/validation.md, "the step budgets the runs were launched with".
 // - InferenceX vLLM on b200, MiniMax-M2.5 and Kimi-K2.5 fp4: the sweep's
 //   newest launch scripts (SemiAnalysisAI/InferenceX benchmarks/single_node/
 //   fixed_seq_len/minimaxm2.5_fp{8,4}_b200.sh, kimik2.5_fp4_b200.sh, read
 //   2026-11-23) set --max-num-batched-tokens to 2 x ISL; older copies keep
 //   vLLM's 8192. The file does not say which ran; its rows favour 2 x ISL
-//   (docs/validation.md, "This round").
+//   (docs/validation.md, "the step budgets the runs were launched with").
 void StepComposition(SiliconRow& r, std::string_view source) {
   if (r.disaggregated) return;
   if (source.contains("aic-auto-gap")) {
