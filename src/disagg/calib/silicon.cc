@@ -185,7 +185,10 @@ double LengthRatio(std::string_view source) { return source.contains("aic-auto-g
 //   (TensorRT-LLM and vLLM: max_num_tokens = max_batch_size + ISL + 1500;
 //   SGLang: max_prefill_tokens = ISL + 1500), and SGLang with
 //   --enable-mixed-chunk: prompt chunks beside the decodes, not prefill
-//   first. Except SGLang 0.5.1.post1: its template
+//   first. (The vLLM 0.12.0 template emits no --max-num-batched-tokens,
+//   but the generic one does and the rows favour ISL + 1500; docs/
+//   validation.md, "a prefill-first engine keeps a fixed-length cohort
+//   together".) Except SGLang 0.5.1.post1: its template
 //   (config/backend_templates/sglang/cli_args.0.5.1.post1.j2) reads the
 //   switch under the key `enable-mix-chunk`, which the rules never set (an
 //   older copy has no such switch at all), so those runs were prefill first;
