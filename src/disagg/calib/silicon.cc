@@ -175,39 +175,33 @@ sim::BatchWait BatchWaitOf(const SiliconRow& r, std::string_view source) {
 // fixed.
 double LengthRatio(std::string_view source) { return source.contains("aic-auto-gap") ? 1.0 : 0.8; }
 
+// Prompt tokens the aiconfigurator generator gives a co-located engine per
+// step beyond the prompt itself (ai-dynamo/aiconfigurator src/aiconfigurator/
+// generator/rule_plugin/benchmark/{trtllm,vllm,sglang}.rule, read 2026-11-23:
+// TensorRT-LLM and vLLM max_num_tokens = max_batch_size + ISL + 1500, SGLang
+// max_prefill_tokens = ISL + 1500). A published setting, not a tuned value.
+constexpr int64_t kAicPromptHeadroom = 1500;
+
 // The co-located engine's prompt budget per step and step composition, where
 // a run's launch settings differ from the replay's defaults (8192 tokens; the
-// backend's own composition).
-// - The aic-auto-gap-analysis rows, from the aiconfigurator generator that
-//   writes their deployments (ai-dynamo/aiconfigurator src/aiconfigurator/
-//   generator/rule_plugin/benchmark/{trtllm,vllm,sglang}.rule, read
-//   2026-11-23): ISL + 1500 prompt tokens per step beside the running batch
-//   (TensorRT-LLM and vLLM: max_num_tokens = max_batch_size + ISL + 1500;
-//   SGLang: max_prefill_tokens = ISL + 1500), and SGLang with
-//   --enable-mixed-chunk: prompt chunks beside the decodes, not prefill
-//   first. (The vLLM 0.12.0 template emits no --max-num-batched-tokens,
-//   but the generic one does and the rows favour ISL + 1500; docs/
-//   validation.md, "a prefill-first engine keeps a fixed-length cohort
-//   together".) Except SGLang 0.5.1.post1: its template
-//   (config/backend_templates/sglang/cli_args.0.5.1.post1.j2) reads the
-//   switch under the key `enable-mix-chunk`, which the rules never set (an
-//   older copy has no such switch at all), so those runs were prefill first;
-//   their 56 rows agree (TTFT 47% -> 18%, TPOT 14% -> 4%; docs/validation.md,
-//   "a prefill-first engine keeps a fixed-length cohort together"). TensorRT-LLM 1.0.0rc3's
-//   template turns chunked prefill off; that budget takes any one prompt whole, so only a second
-//   prompt in a step would be split (the replay splits it; the engine defers it a step). Their
-//   client's request count (50 per client after 2 warm-up rounds, bench_run.sh.j2) is not applied:
-//   docs/validation.md, "the step budgets the runs were launched with".
+// backend's own composition). Evidence and checks: docs/validation.md, "the
+// step budgets the runs were launched with" and "a prefill-first engine keeps
+// a fixed-length cohort together".
+// - aic-auto-gap-analysis rows (the generator above): ISL + 1500 prompt
+//   tokens per step, and SGLang with --enable-mixed-chunk, except SGLang
+//   0.5.1.post1, whose template (cli_args.0.5.1.post1.j2) reads that switch
+//   under the key `enable-mix-chunk`, which the rules never set: prefill
+//   first. The vLLM 0.12.0 template emits no --max-num-batched-tokens, but the
+//   generic one does and the rows favour ISL + 1500, so it stays.
 // - InferenceX vLLM on b200, MiniMax-M2.5 and Kimi-K2.5 fp4: the sweep's
 //   newest launch scripts (SemiAnalysisAI/InferenceX benchmarks/single_node/
 //   fixed_seq_len/minimaxm2.5_fp{8,4}_b200.sh, kimik2.5_fp4_b200.sh, read
 //   2026-11-23) set --max-num-batched-tokens to 2 x ISL; older copies keep
-//   vLLM's 8192. The file does not say which ran; its rows favour 2 x ISL
-//   (docs/validation.md, "the step budgets the runs were launched with").
+//   vLLM's 8192, and the rows favour 2 x ISL.
 void StepComposition(SiliconRow& r, std::string_view source) {
   if (r.disaggregated) return;
   if (source.contains("aic-auto-gap")) {
-    r.chunk = r.isl + 1500;
+    r.chunk = r.isl + kAicPromptHeadroom;
     if (r.backend == hardware::Backend::kSglang)
       r.prefill_first = r.backend_version == "0.5.1.post1" ? 1 : 0;
     return;
