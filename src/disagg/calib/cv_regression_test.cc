@@ -74,7 +74,12 @@ Result<Baseline> LoadBaseline(const std::string& path) {
   b.fit.max_evals = static_cast<int>(config.Integer("fit_max_evals", 1, 100000));
   b.fit.rounds = static_cast<int>(config.Integer("fit_rounds", 1, 100));
   b.fit.ttft_weight = config.Number("ttft_weight", 0, 10);
-  b.fit.huber = config.Number("huber", 1e-3, 10);
+  if (auto loss = ParseFitLoss(config.String("loss")); loss) {
+    b.fit.loss = *loss;
+  } else {
+    config.Fail("loss", loss.error().message);
+  }
+  b.fit.huber = config.NumberOr("huber", b.fit.huber, 1e-3, 10);
   b.fit.parallel = config.BoolOr("parallel", false);
   b.predict_rounds = static_cast<int>(config.Integer("predict_rounds", 1, 100));
   top.Absorb(config);

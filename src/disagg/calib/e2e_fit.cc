@@ -1,5 +1,7 @@
 #include "disagg/calib/e2e_fit.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -129,8 +131,7 @@ struct Objective {
         sum += 2.0;
         continue;
       }
-      sum += options->ttft_weight * Huber(std::log(p.ttft / p.row->ttft), options->huber);
-      if (p.row->osl > 1) sum += Huber(std::log(p.tpot / p.row->tpot), options->huber);
+      sum += FitRowLoss(*options, p.ttft / p.row->ttft, p.tpot / p.row->tpot, p.row->osl > 1);
     }
     return preds.empty() ? 0 : sum / preds.size();
   }
@@ -153,6 +154,36 @@ ErrorSummary SummaryOf(const std::vector<RowPrediction>& preds) {
 }
 
 }  // namespace
+
+std::string_view FitLossName(FitLoss loss) {
+  return loss == FitLoss::kAbsolutePercent ? "ape" : "huber-log";
+}
+
+Result<FitLoss> ParseFitLoss(std::string_view name) {
+  for (FitLoss l : {FitLoss::kAbsolutePercent, FitLoss::kHuberLog}) {
+    if (name == FitLossName(l)) return l;
+  }
+  return Fail("fit loss '{}': expected ape or huber-log", name);
+}
+
+double FitRowLoss(const E2eFitOptions& options, double ttft_ratio, double tpot_ratio,
+                  bool has_tpot) {
+  if (options.loss == FitLoss::kAbsolutePercent) {
+    return options.ttft_weight * std::fabs(ttft_ratio - 1) +
+           (has_tpot ? std::fabs(tpot_ratio - 1) : 0.0);
+  }
+  return options.ttft_weight * Huber(std::log(ttft_ratio), options.huber) +
+         (has_tpot ? Huber(std::log(tpot_ratio), options.huber) : 0.0);
+}
+
+std::string DescribeLoss(const E2eFitOptions& options) {
+  if (options.loss == FitLoss::kAbsolutePercent) {
+    return fmt::format("the mean absolute percentage error of TPOT plus that of TTFT (weight {})",
+                       options.ttft_weight);
+  }
+  return fmt::format("a Huber loss (knee {}) of log TPOT and (weight {}) log TTFT errors",
+                     options.huber, options.ttft_weight);
+}
 
 double RequestOverheadMaxUs(hardware::Backend backend) {
   return backend == hardware::Backend::kSglang ? 300000 : 50000;

@@ -1,9 +1,9 @@
 // Fitting calibration parameters to end-to-end serving measurements by
 // simulating the benchmarks (validate.h), and cross-validating the fit.
 //
-// Contract: FitEndToEnd minimises a robust loss of the log errors of the
-// predicted mean TTFT and TPOT (Huber, so a few rows whose benchmark the
-// model cannot reproduce do not steer the fit) with NLopt LN_BOBYQA inside
+// Contract: FitEndToEnd minimises the loss of E2eFitOptions (by default the
+// mean absolute percentage errors of the predicted mean TPOT and TTFT, the
+// measures the accuracy targets use) with NLopt LN_BOBYQA inside
 // the legal bounds of the parameters, from the systems' current values. One
 // parameter vector is shared by every system in the fit (each backend's
 // step, per-sequence and request overheads are separate parameters), so
@@ -18,6 +18,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "disagg/base/error.h"
@@ -40,6 +41,15 @@ namespace disagg::calib {
 // inflating every light-load FTL the planner sees.
 double RequestOverheadMaxUs(hardware::Backend backend);
 
+// What the end-to-end fit minimises, per row (averaged over the rows):
+// kAbsolutePercent: |TPOT error| + ttft_weight x |TTFT error|, errors as
+// fractions of the measured value (the MAPE the targets are stated in).
+// kHuberLog: Huber(log TPOT ratio) + ttft_weight x Huber(log TTFT ratio),
+// knee `huber` (the loss of the previous rounds, docs/validation.md).
+enum class FitLoss { kAbsolutePercent, kHuberLog };
+std::string_view FitLossName(FitLoss loss);  // "ape", "huber-log"
+Result<FitLoss> ParseFitLoss(std::string_view name);
+
 struct E2eFitOptions {
   // Calibration keys (CalibrationParams() names) fitted besides the step,
   // per-sequence and request overheads of every backend that has rows; keys
@@ -53,12 +63,24 @@ struct E2eFitOptions {
   int benchmark_requests = kBenchmarkRequests;  // see validate.h
   int max_rows = 400;   // per fit: rows subsampled evenly by run beyond this (0: all)
   int max_evals = 150;  // objective evaluations
-  double ttft_weight = 0.3;
-  // |log error| beyond which the loss grows linearly: 0.1 keeps it close to
-  // the absolute log error the MAPE targets use (docs/validation.md).
+  FitLoss loss = FitLoss::kAbsolutePercent;
+  // Weight of the TTFT term against the TPOT term: both targets are MAPEs,
+  // so they count alike.
+  double ttft_weight = 1.0;
+  // kHuberLog only: |log error| beyond which the loss grows linearly.
   double huber = 0.1;
   bool parallel = true;
 };
+
+// One row's contribution to the loss: `ttft_ratio` and `tpot_ratio` are
+// predicted / measured; `has_tpot` is false for single-token outputs, whose
+// TPOT is undefined.
+double FitRowLoss(const E2eFitOptions& options, double ttft_ratio, double tpot_ratio,
+                  bool has_tpot);
+
+// One line saying what the fit minimises, for reports and catalog sources:
+// "the mean absolute percentage error of TPOT plus that of TTFT (weight 1)".
+std::string DescribeLoss(const E2eFitOptions& options);
 
 struct FittedParam {
   std::string key;               // "kernel_overhead_us", "step_overhead_us.sglang", ...

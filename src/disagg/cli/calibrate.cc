@@ -281,12 +281,19 @@ void AddCalibrateCommand(CLI::App& app) {
                   "rows each end-to-end fit replays, subsampled evenly by run beyond this (0: all)")
       ->check(CLI::Range(0, 1000000))
       ->capture_default_str();
+  cmd->add_option("--loss", flags->loss,
+                  "what the end-to-end fit minimises: ape (the mean absolute percentage errors "
+                  "of TPOT and TTFT, the targets' measure) or huber-log (a Huber loss of the log "
+                  "errors, knee --huber)")
+      ->check(CLI::IsMember({"ape", "huber-log"}))
+      ->capture_default_str();
   cmd->add_option("--huber", flags->huber,
-                  "|log error| beyond which the fit's loss grows linearly, not quadratically")
+                  "with --loss huber-log: |log error| beyond which the loss grows linearly, not "
+                  "quadratically")
       ->check(CLI::Range(1e-3, 10.0))
       ->capture_default_str();
   cmd->add_option("--ttft-weight", flags->ttft_weight,
-                  "weight of the log TTFT errors against the log TPOT errors in the fit's loss")
+                  "weight of the TTFT errors against the TPOT errors in the fit's loss")
       ->check(CLI::Range(0.0, 100.0))
       ->capture_default_str();
   cmd->add_flag("--write-catalog", flags->write_catalog,

@@ -77,6 +77,7 @@ void RunEndToEnd(const CalibrateFlags& f) {
   fo.ttft_weight = f.ttft_weight;
   fo.max_rows = f.fit_rows;
   fo.huber = f.huber;
+  fo.loss = Unwrap(calib::ParseFitLoss(f.loss));
   calib::PredictOptions po;
   if (f.benchmark_requests > 0)
     fo.benchmark_requests = po.benchmark_requests = f.benchmark_requests;
@@ -84,11 +85,12 @@ void RunEndToEnd(const CalibrateFlags& f) {
   out["csv"] = f.csv;
   out["rows_read"] = data.rows_read;
   out["rows_used"] = rows.size();
+  out["fit_loss"] = calib::DescribeLoss(fo);
   std::string text = fmt::format(
       "End-to-end calibration from {}: {} rows read, {} used (fully described, mapping within the "
-      "NVLink domain). Each row is replayed as its closed-loop benchmark; NLopt BOBYQA minimises a "
-      "Huber loss (knee {}) of log TPOT and (weight {}) log TTFT errors.\n",
-      f.csv, data.rows_read, rows.size(), fo.huber, fo.ttft_weight);
+      "NVLink domain). Each row is replayed as its closed-loop benchmark; NLopt BOBYQA minimises "
+      "{}.\n",
+      f.csv, data.rows_read, rows.size(), calib::DescribeLoss(fo));
 
   // Fit each system on all its rows.
   std::map<std::string, hardware::SystemSpec> fitted;
@@ -112,11 +114,11 @@ void RunEndToEnd(const CalibrateFlags& f) {
     std::string how = fmt::format(
         "Fitted end to end by `disagg calibrate --csv {}`: {} benchmark rows of {} ({} used by "
         "the optimiser) replayed as closed-loop simulations ({} requests per client: an opening "
-        "burst, then clients at independent phases), NLopt BOBYQA on a Huber loss (knee {}) of log "
-        "TPOT and log TTFT (weight {}) errors, {} parameters (request overheads at most {} ms, "
-        "SGLang's {} ms); in-sample TPOT MAPE {} -> {}, TTFT median {} -> {}.",
+        "burst, then clients at independent phases), NLopt BOBYQA on {}, {} parameters (request "
+        "overheads at most {} ms, SGLang's {} ms); in-sample TPOT MAPE {} -> {}, TTFT median {} -> "
+        "{}.",
         f.csv.substr(f.csv.find_last_of('/') + 1), mine.size(), name, fit.rows,
-        fo.benchmark_requests, fo.huber, fo.ttft_weight, fit.params.size(),
+        fo.benchmark_requests, calib::DescribeLoss(fo), fit.params.size(),
         calib::RequestOverheadMaxUs(hardware::Backend::kTrtllm) / 1000,
         calib::RequestOverheadMaxUs(hardware::Backend::kSglang) / 1000,
         report::Percent(before_err.tpot_mape), report::Percent(after_err.tpot_mape),

@@ -95,6 +95,10 @@ TEST_F(CliTest, CalibrateEndToEndWritesAFittedSystem) {
   EXPECT_NE(sys["calibration"]["kernel_overhead_us"]["source"].get<std::string>().find(
                 "disagg calibrate --csv m.csv"),
             std::string::npos);
+  // ... and what the fit minimised: the targets' measure by default.
+  EXPECT_NE(sys["calibration"]["kernel_overhead_us"]["source"].get<std::string>().find(
+                "mean absolute percentage error"),
+            std::string::npos);
 }
 
 TEST_F(CliTest, CalibrateEndToEndBadInput) {
@@ -106,6 +110,7 @@ TEST_F(CliTest, CalibrateEndToEndBadInput) {
                    {"--benchmark-requests"});
   // The fit's loss and sample: a knee of 0, a negative row count or weight.
   ExpectUsageError(Run({"calibrate", "--csv", csv, "--huber", "0"}), {"--huber", "0"});
+  ExpectUsageError(Run({"calibrate", "--csv", csv, "--loss", "mse"}), {"--loss", "mse"});
   ExpectUsageError(Run({"calibrate", "--csv", csv, "--fit-rows", "-5"}), {"--fit-rows", "-5"});
   ExpectUsageError(Run({"calibrate", "--csv", csv, "--ttft-weight", "-1"}),
                    {"--ttft-weight", "-1"});
