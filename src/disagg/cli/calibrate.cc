@@ -285,7 +285,8 @@ void AddCalibrateCommand(CLI::App& app) {
                   "what the end-to-end fit minimises: ape (the mean absolute percentage errors "
                   "of TPOT and TTFT, the targets' measure) or huber-log (a Huber loss of the log "
                   "errors, knee --huber)")
-      ->check(CLI::IsMember({"ape", "huber-log"}))
+      ->check(CLI::IsMember({std::string(calib::FitLossName(calib::FitLoss::kAbsolutePercent)),
+                             std::string(calib::FitLossName(calib::FitLoss::kHuberLog))}))
       ->capture_default_str();
   cmd->add_option("--huber", flags->huber,
                   "with --loss huber-log: |log error| beyond which the loss grows linearly, not "
