@@ -412,6 +412,7 @@ Result<SiliconData> ReadSilicon(const std::string& path, const SiliconOptions& o
     r.recv_interval = RecvInterval(r, source);
     r.adp_balance = AdpBalanceOf(r, source);
     r.length_ratio = LengthRatio(source);
+    r.harness = source.contains("aic-auto-gap") ? "aiconfigurator" : "inferencex";
     if (const SpeculativeImage* spec = Speculative(r)) {
       const bool dp = (r.disaggregated ? r.decode.mapping.dp : r.agg.mapping.dp) > 1;
       r.speculation.depth = dp ? spec->depth_with_attention_dp : spec->depth;

@@ -95,6 +95,11 @@ struct SiliconRow {
   // The benchmark client's length spread: prompt and output lengths uniform
   // in [floor(ratio x isl), isl] and [floor(ratio x osl), osl]; 1: fixed.
   double length_ratio = 1;
+  // The benchmark harness that measured the run, from its source: "inferencex"
+  // (the InferenceX sweeps' benchmark_serving.py: their dated exports, gap
+  // analysis copies and database dumps) or "aiconfigurator" (the
+  // aic-auto-gap-analysis runs of NVIDIA's config generator).
+  std::string harness = "inferencex";
   // The co-located engine's prompt tokens per step (0: the replay's default)
   // and step composition (-1: the backend's default, 0 mixed, 1 prefill
   // first) the run was launched with (silicon.cc, StepComposition).

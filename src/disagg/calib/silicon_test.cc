@@ -265,6 +265,10 @@ TEST_F(SiliconReader, LaunchSettingsComeFromTheSweepScripts) {
   // harness does not.
   EXPECT_DOUBLE_EQ(by["sg-c64"]->length_ratio, 0.8);
   EXPECT_DOUBLE_EQ(by["sg-aic"]->length_ratio, 1.0);
+  // ... and the harness each row is grouped by (validate --by harness).
+  EXPECT_EQ(by["sg-c64"]->harness, "inferencex");
+  EXPECT_EQ(by["sg-aic"]->harness, "aiconfigurator");
+  EXPECT_EQ(GroupValue(*by["trt-llama-aic"], "harness"), "aiconfigurator");
   // The aiconfigurator generator's co-located budget: ISL + 1500 = 2524
   // prompt tokens per step, and SGLang with mixed chunks; the InferenceX rows
   // keep the replay's defaults (0: 8192 tokens; -1: the backend's own).

@@ -1,10 +1,12 @@
 #include "disagg/calib/validate.h"
 
+#include <fmt/format.h>
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
 #include <cmath>
 #include <mutex>
+#include <utility>
 
 #include "disagg/model/hf_config.h"
 #include "disagg/sim/simulator.h"
@@ -131,6 +133,18 @@ RowPrediction PredictOne(const SiliconRow& row, const PredictOptions& o, SpecCac
   return p;
 }
 
+// The band of concurrencies a row falls in: [1, 4], then bands whose bounds
+// quadruple, the last open (high 0).
+std::pair<long long, long long> ConcurrencyBand(long long concurrency) {
+  long long low = 1, high = 4;
+  while (concurrency > high && high < 1024) {
+    low = high + 1;
+    high *= 4;
+  }
+  if (concurrency > high) return {high + 1, 0};
+  return {low, high};
+}
+
 double Median(std::vector<double> v) {
   if (v.empty()) return 0;
   size_t mid = v.size() / 2;
@@ -190,6 +204,11 @@ std::string GroupValue(const SiliconRow& row, const std::string& key) {
   }
   if (key == "model") return row.model;
   if (key == "precision") return row.precision_label.empty() ? "bf16" : row.precision_label;
+  if (key == "harness") return row.harness;
+  if (key == "concurrency") {
+    const auto [low, high] = ConcurrencyBand(row.concurrency);
+    return high > 0 ? fmt::format("c{}-{}", low, high) : fmt::format("c{}+", low);
+  }
   if (key == "mode") {
     if (row.beyond_nvlink_domain) return "tp-beyond-domain";
     if (row.disaggregated && !row.fully_described) return "disagg-assumed";
@@ -198,6 +217,11 @@ std::string GroupValue(const SiliconRow& row, const std::string& key) {
     return row.disaggregated ? "disagg" : "agg";
   }
   return "?";
+}
+
+std::string GroupOrder(const SiliconRow& row, const std::string& key) {
+  if (key == "concurrency") return fmt::format("{:08d}", ConcurrencyBand(row.concurrency).first);
+  return GroupValue(row, key);
 }
 
 bool Headline(const SiliconRow& row) {

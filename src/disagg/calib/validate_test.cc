@@ -110,5 +110,40 @@ TEST(PredictRows, APrefillFirstEngineKeepsAFixedLengthCohortTogether) {
   EXPECT_LT(predict(1, 0.8, 8), 0.7 * burst);
 }
 
+TEST(GroupValue, ConcurrencyBandsQuadruple) {
+  // Bands [1, 4], [5, 16], [17, 64], [65, 256], [257, 1024], then open: each
+  // upper bound four times the last (4 x 4 = 16, 16 x 4 = 64, ...).
+  SiliconRow r;
+  auto band = [&](long long c) {
+    r.concurrency = c;
+    return GroupValue(r, "concurrency");
+  };
+  EXPECT_EQ(band(1), "c1-4");
+  EXPECT_EQ(band(4), "c1-4");
+  EXPECT_EQ(band(5), "c5-16");
+  EXPECT_EQ(band(16), "c5-16");
+  EXPECT_EQ(band(17), "c17-64");
+  EXPECT_EQ(band(64), "c17-64");
+  EXPECT_EQ(band(65), "c65-256");
+  EXPECT_EQ(band(256), "c65-256");
+  EXPECT_EQ(band(257), "c257-1024");
+  EXPECT_EQ(band(1024), "c257-1024");
+  EXPECT_EQ(band(1025), "c1025+");
+  EXPECT_EQ(band(12000), "c1025+");
+  // Reports list bands by their lower bound: 5 before 17, though "c17-64"
+  // sorts before "c5-16" as text.
+  auto order = [&](long long c) {
+    r.concurrency = c;
+    return GroupOrder(r, "concurrency");
+  };
+  EXPECT_LT(order(4), order(5));
+  EXPECT_LT(order(16), order(17));
+  EXPECT_LT(order(1024), order(1025));
+  EXPECT_EQ(order(5), order(16));
+  // Other keys order by their value.
+  r.system = "h100_sxm";
+  EXPECT_EQ(GroupOrder(r, "system"), "h100_sxm");
+}
+
 }  // namespace
 }  // namespace disagg::calib

@@ -1,7 +1,9 @@
 // `disagg validate`: predict measured serving runs and report the error.
 #include "disagg/calib/validate.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <iterator>
 #include <map>
 #include <sstream>
 
@@ -24,15 +26,20 @@ struct ValidateFlags {
   double mtp_acceptance = perf::kMtpAcceptance;
 };
 
+std::string KeyList() {
+  std::string list;
+  for (const char* k : calib::kGroupKeys) list += (list.empty() ? "" : ", ") + std::string(k);
+  return list;
+}
+
 std::vector<std::string> SplitKeys(const std::string& text) {
   std::vector<std::string> keys;
   std::stringstream ss(text);
   std::string k;
   while (std::getline(ss, k, ',')) {
     if (k.empty()) continue;
-    if (k != "system" && k != "backend" && k != "version" && k != "mode" && k != "model" &&
-        k != "precision") {
-      DieF("--by: unknown key '{}' (expected system, backend, version, mode, model, precision)", k);
+    if (std::ranges::find(calib::kGroupKeys, k) == std::end(calib::kGroupKeys)) {
+      DieF("--by: unknown key '{}' (expected {})", k, KeyList());
     }
     keys.push_back(k);
   }
@@ -86,11 +93,21 @@ void RunValidate(const ValidateFlags& f) {
     }
   }
   // Groups over the fully described rows; the assumed rows form their own.
-  std::map<std::string, std::vector<const calib::RowPrediction*>> groups;
+  // Keyed by their reading order, each with its label.
+  struct Group {
+    std::string label;
+    std::vector<const calib::RowPrediction*> rows;
+  };
+  std::map<std::string, Group> groups;
   for (const auto* p : described) {
-    std::string g;
-    for (const auto& k : keys) g += (g.empty() ? "" : " / ") + calib::GroupValue(*p->row, k);
-    groups[g].push_back(p);
+    std::string order, label;
+    for (const auto& k : keys) {
+      order += calib::GroupOrder(*p->row, k) + '\x1f';
+      label += (label.empty() ? "" : " / ") + calib::GroupValue(*p->row, k);
+    }
+    Group& g = groups[order];
+    g.label = label;
+    g.rows.push_back(p);
   }
   auto overall = calib::Summarize(described);
   auto assumed_summary = calib::Summarize(assumed);
@@ -135,7 +152,9 @@ void RunValidate(const ValidateFlags& f) {
     j["skipped_by_reason"] = skipped;
     j["group_by"] = keys;
     Json g = Json::object();
-    for (const auto& [name, list] : groups) g[name] = SummaryJson(calib::Summarize(list));
+    for (const auto& [order, group] : groups) {
+      g[group.label] = SummaryJson(calib::Summarize(group.rows));
+    }
     j["groups"] = g;
     j["not_fully_described"] = SummaryJson(assumed_summary);
     j["tp_beyond_domain"] = SummaryJson(beyond_summary);
@@ -162,7 +181,7 @@ void RunValidate(const ValidateFlags& f) {
               report::Percent(s.tpot_mape), report::Percent(s.tpot_median_ape),
               fmt::format("{:+.0f}%", 100 * s.tpot_bias)});
   };
-  for (const auto& [name, list] : groups) row(name, calib::Summarize(list));
+  for (const auto& [order, group] : groups) row(group.label, calib::Summarize(group.rows));
   row("all fully described rows", overall);
   row("disagg rows not fully described (assumed 1P+1D)", assumed_summary);
   row("agg rows wider than the NVLink domain (columns suspect)", beyond_summary);
@@ -183,7 +202,7 @@ void AddValidateCommand(CLI::App& app) {
                                  "and report the error of TTFT and TPOT");
   cmd->add_option("--csv", f->csv, "measurements in the silicon_calibration.csv format")
       ->required();
-  cmd->add_option("--by", f->by, "group keys: system, backend, version, mode, model, precision")
+  cmd->add_option("--by", f->by, "group keys, comma-separated: " + KeyList())
       ->capture_default_str();
   cmd->add_option("--rows-out", f->rows_out, "write every row's prediction and error as CSV");
   cmd->add_option("--rounds", f->rounds,

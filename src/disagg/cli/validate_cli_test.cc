@@ -1,6 +1,7 @@
 // End-to-end tests of `disagg validate`: the JSON summary shape scripts rely
 // on, per-row output including the rows the reader skipped (with why), and
 // bad input (exit 2, the file named, no stdout, no partial files).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -59,6 +60,33 @@ TEST_F(CliTest, ValidateJsonShapeAndRowsOut) {
   EXPECT_NE(out.find("run_a_c4_1"), std::string::npos);
   EXPECT_NE(out.find("skipped: unsupported model"), std::string::npos) << out;
   EXPECT_NE(out.find("acme/Unknown-7B"), std::string::npos) << out;
+}
+
+TEST_F(CliTest, ValidateGroupsByConcurrencyInReadingOrder) {
+  // Three rows at concurrency 4, 8 and 20: bands c1-4, c5-16 and c17-64,
+  // listed by their lower bound although "c17-64" < "c5-16" as text.
+  std::string text = kSiliconHeader;
+  for (int c : {20, 4, 8}) {
+    text += fmt::format(
+        "run_{}_c{},silicon_concurrency={},trtllm,1.0,meta-llama/Llama-3.1-8B-Instruct,h100_sxm,"
+        "fp8,agg,1024,64,fp8,,{},1,1,1,1,1,,,,,,,,,,,,,,,60,8\n",
+        c, c, c, c);
+  }
+  const std::string csv = Write("c.csv", text);
+  RunResult r = Run({"validate", "--csv", csv, "--by", "concurrency,harness"});
+  ASSERT_EQ(r.status, 0) << r;
+  const size_t a = r.out.find("c1-4 / inferencex"), b = r.out.find("c5-16 / inferencex"),
+               c = r.out.find("c17-64 / inferencex");
+  ASSERT_NE(a, std::string::npos) << r.out;
+  ASSERT_NE(b, std::string::npos) << r.out;
+  ASSERT_NE(c, std::string::npos) << r.out;
+  EXPECT_LT(a, b);
+  EXPECT_LT(b, c);
+  RunResult j = Run({"validate", "--csv", csv, "--json", "--by", "concurrency"});
+  ASSERT_EQ(j.status, 0) << j;
+  Json groups = Json::parse(j.out)["groups"];
+  EXPECT_EQ(groups.size(), 3u) << groups.dump();
+  EXPECT_EQ(groups["c5-16"]["rows"], 1);
 }
 
 TEST_F(CliTest, ValidateBadInput) {
