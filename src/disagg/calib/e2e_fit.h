@@ -55,10 +55,12 @@ struct E2eFitOptions {
   // per-sequence and request overheads of every backend that has rows; keys
   // the rows cannot inform (a dtype no row computes in, MoE imbalance without
   // MoE rows, KV transfer overhead without disaggregated rows) are left out.
-  // The parameters single-kernel benchmarks cannot identify; the per-op
-  // efficiencies stay as the kernel fit set them.
-  std::vector<std::string> keys = {"kernel_overhead_us", "moe_imbalance", "moe_routing_spread",
-                                   "kv_transfer_overhead_us"};
+  // The parameters single-kernel benchmarks cannot identify, and the rate of
+  // the engines' GEMMs relative to the benchmarked ones (engine_gemm_*); the
+  // per-op efficiencies stay as the kernel fit set them.
+  std::vector<std::string> keys = {
+      "kernel_overhead_us", "moe_imbalance",   "moe_routing_spread", "kv_transfer_overhead_us",
+      "engine_gemm_bf16",   "engine_gemm_fp8", "engine_gemm_fp4",    "engine_gemm_w4a16"};
   int rounds = 3;  // simulated requests per client while fitting (replay length)
   int benchmark_requests = kBenchmarkRequests;  // see validate.h
   int max_rows = 400;   // per fit: rows subsampled evenly by run beyond this (0: all)

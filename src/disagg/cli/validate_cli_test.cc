@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "disagg/testing/cli_runner.h"
@@ -116,6 +117,13 @@ TEST_F(CliTest, CalibrateEndToEndWritesAFittedSystem) {
   ASSERT_TRUE(j["systems"].contains("h100_sxm"));
   EXPECT_EQ(j["systems"]["h100_sxm"]["rows"], 2);
   EXPECT_FALSE(j["systems"]["h100_sxm"]["parameters"].empty());
+  // The engines' GEMM rate is fitted for the dtype the rows compute in (fp8)
+  // and left alone for the others.
+  std::set<std::string> keys;
+  for (const auto& p : j["systems"]["h100_sxm"]["parameters"]) keys.insert(p["key"]);
+  EXPECT_TRUE(keys.contains("engine_gemm_fp8"));
+  EXPECT_FALSE(keys.contains("engine_gemm_bf16"));
+  EXPECT_FALSE(keys.contains("engine_gemm_fp4"));
   // The written system loads and says how it was fitted.
   std::ifstream in(out);
   Json sys = Json::parse(in);

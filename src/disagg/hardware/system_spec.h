@@ -48,6 +48,18 @@ struct Calibration {
   double gemm_eff_bf16 = 0.8;
   double gemm_eff_fp8 = 0.7;
   double gemm_eff_fp4 = 0.6;
+  // A serving engine's GEMM rate relative to the stand-alone GEMM benchmarks
+  // gemm_eff_* are fitted to, by compute dtype: the engines ship their own
+  // kernels (block-scaled FP8 paths, weight-only 4-bit kernels that compute
+  // in bf16, fused epilogues, shapes without per-shape tuning). Fitted end to
+  // end; 1 where no serving run informs it. Not applied in KernelView.
+  double engine_gemm_bf16 = 1.0;
+  double engine_gemm_fp8 = 1.0;
+  double engine_gemm_fp4 = 1.0;
+  // Weight-only 4-bit GEMMs (int4 or fp4 weights expanded to bf16 in the
+  // kernel, w4a16) relative to the benchmarked dense bf16 rate: their own
+  // kernels (Marlin, Machete, the mxfp4 Triton path), fitted end to end.
+  double engine_gemm_w4a16 = 1.0;
   double gemm_tile_rows = 64;         // rows per tensor-core tile: compute pads m up to a multiple
   double mem_eff = 0.8;               // fraction of HBM bandwidth a weight/KV stream achieves
   double attn_prefill_eff = 0.55;     // fraction of peak bf16 FLOP/s of prefill attention

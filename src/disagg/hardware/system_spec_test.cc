@@ -257,6 +257,10 @@ TEST(SystemSpec, DefaultCalibrationWhenAbsent) {
   Calibration defaults;
   EXPECT_DOUBLE_EQ(s->calibration.gemm_eff_bf16, defaults.gemm_eff_bf16);
   EXPECT_DOUBLE_EQ(s->calibration.runtime_reserved, defaults.runtime_reserved);
+  // Without serving measurements the engines' GEMMs run as benchmarked.
+  EXPECT_DOUBLE_EQ(s->calibration.engine_gemm_bf16, 1.0);
+  EXPECT_DOUBLE_EQ(s->calibration.engine_gemm_fp8, 1.0);
+  EXPECT_DOUBLE_EQ(s->calibration.engine_gemm_fp4, 1.0);
   // Documented per-backend defaults: 0.5, 1.0, 1.5 ms for trtllm, sglang, vllm.
   EXPECT_DOUBLE_EQ(s->calibration.step_overhead[static_cast<int>(Backend::kTrtllm)], 0.5e-3);
   EXPECT_DOUBLE_EQ(s->calibration.step_overhead[static_cast<int>(Backend::kSglang)], 1.0e-3);
@@ -297,6 +301,8 @@ TEST(SystemSpec, CalibrationErrors) {
            Case{R"({"gemm_eff_bf16x": 0.7})", "calibration.gemm_eff_bf16x"},
            Case{R"({"gemm_eff_bf16": 1.5})", "calibration.gemm_eff_bf16"},
            Case{R"({"gemm_eff_bf16": "high"})", "calibration.gemm_eff_bf16"},
+           Case{R"({"engine_gemm_fp8": 0})", "calibration.engine_gemm_fp8"},
+           Case{R"({"engine_gemm_fp4": 5})", "calibration.engine_gemm_fp4"},
            Case{R"({"mem_eff": {"source": "x"}})", "calibration.mem_eff.value"},
            Case{R"({"mem_eff": {"value": 0.8, "note": "x"}})", "calibration.mem_eff.note"},
            Case{R"({"mem_eff": {"value": 0.8, "source": 3}})", "calibration.mem_eff.source"},

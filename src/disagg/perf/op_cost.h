@@ -36,8 +36,10 @@ struct Link {
 
 struct Device {
   std::array<double, kNumDTypes> flops{};  // achieved GEMM FLOP/s by compute dtype
-  double mem_bw = 0;                       // HBM bytes/s at mem_eff
-  double kv_bw = 0;                        // HBM bytes/s at attn_decode_eff
+  // Achieved FLOP/s of weight-only 4-bit GEMMs (4-bit weights, bf16 math).
+  double weight_only_flops = 0;
+  double mem_bw = 0;  // HBM bytes/s at mem_eff
+  double kv_bw = 0;   // HBM bytes/s at attn_decode_eff
   double tile_rows = 64;
   double attn_flops = 0;  // bf16 FLOP/s at attn_prefill_eff
   double attn_len_half = 256;
@@ -80,12 +82,21 @@ inline double QuantizeTime(const Device& d, double elements, DType compute) {
   return elements * 3.0 / d.mem_bw + d.quantize_overhead;
 }
 
+// FLOP/s of a GEMM with weights in `weight` and math in `compute`: 4-bit
+// weights with bf16 math run weight-only kernels at their own rate.
+inline double GemmRate(const Device& d, DType weight, DType compute) {
+  const bool weight_only =
+      compute == DType::kBf16 && (weight == DType::kInt4 || weight == DType::kNvfp4);
+  return weight_only && d.weight_only_flops > 0 ? d.weight_only_flops
+                                                : d.flops[static_cast<int>(compute)];
+}
+
 // Time of a GEMM (m x k) * (k x n) with weights in `weight` and math in
 // `compute`; activations move in `act_bytes` bytes per element.
 inline double GemmTime(const Device& d, double m, double n, double k, DType weight, DType compute,
                        double act_bytes = 2.0) {
   if (m <= 0 || n <= 0 || k <= 0) return 0;
-  double compute_s = 2.0 * PaddedRows(d, m) * n * k / d.flops[static_cast<int>(compute)];
+  double compute_s = 2.0 * PaddedRows(d, m) * n * k / GemmRate(d, weight, compute);
   double bytes = n * k * BytesPerElement(weight) + m * (k + n) * act_bytes;
   double memory_s = bytes / d.mem_bw;
   return std::max(compute_s, memory_s) + d.kernel_overhead + QuantizeTime(d, m * k, compute);
@@ -111,12 +122,14 @@ inline double ExpertPaddedRows(const Device& d, double rows) {
 // per weight, scales included) sharing `m` rows in total (the routed experts
 // of one MoE layer on one GPU): each expert's rows are padded to its kernel
 // tile separately, and the grouped kernel runs at moe_gemm_eff of the dense
-// rate.
+// rate `rate` (GemmRate; 0: the compute dtype's).
 inline double GroupedGemmTime(const Device& d, double m, double experts, double n, double k,
-                              double weight_bytes, DType compute, double act_bytes = 2.0) {
+                              double weight_bytes, DType compute, double act_bytes = 2.0,
+                              double rate = 0) {
   if (m <= 0 || experts <= 0) return 0;
+  if (rate <= 0) rate = d.flops[static_cast<int>(compute)];
   double padded = experts * ExpertPaddedRows(d, m / experts);
-  double compute_s = 2.0 * padded * n * k / (d.flops[static_cast<int>(compute)] * d.moe_gemm_eff);
+  double compute_s = 2.0 * padded * n * k / (rate * d.moe_gemm_eff);
   double bytes = experts * n * k * weight_bytes + m * (k + n) * act_bytes;
   return std::max(compute_s, bytes / d.mem_bw) + d.kernel_overhead +
          QuantizeTime(d, m * k, compute);
@@ -130,7 +143,8 @@ inline double GemmTime(const Device& d, double m, double n, double k, const Quan
 inline double GroupedGemmTime(const Device& d, double m, double experts, double n, double k,
                               const QuantMode& q) {
   if (m <= 0 || experts <= 0) return 0;
-  return GroupedGemmTime(d, m, experts, n, k, q.WeightBytes(), q.compute) +
+  return GroupedGemmTime(d, m, experts, n, k, q.WeightBytes(), q.compute, 2.0,
+                         GemmRate(d, q.weight, q.compute)) +
          (q.block_scaled ? d.block_quant_overhead : 0);
 }
 

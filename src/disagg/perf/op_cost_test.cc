@@ -22,6 +22,40 @@ TEST(OpCost, LargeGemmIsComputeBound) {
               expected / 2 + 8192.0 * 8192 * 3 / 1e12, 1e-9);
 }
 
+TEST(OpCost, EngineGemmRatesScaleServingStepsOnly) {
+  auto sys = testing::IdealSystem();
+  sys.calibration.engine_gemm_bf16 = 0.5;
+  sys.calibration.engine_gemm_fp8 = 1.25;
+  sys.calibration.engine_gemm_w4a16 = 0.4;
+  Device d = Device::FromSystem(sys);
+  // Serving: bf16 at 1e15 x 0.5 = 5e14 FLOP/s, fp8 at 2e15 x 1.25 = 2.5e15.
+  EXPECT_DOUBLE_EQ(d.flops[static_cast<int>(DType::kBf16)], 5e14);
+  EXPECT_DOUBLE_EQ(d.flops[static_cast<int>(DType::kFp8)], 2.5e15);
+  // m = n = k = 8192 bf16 (compute bound, see above): 2 x 8192^3 / 5e14 =
+  // 2.199 ms, twice the benchmarked kernel's time.
+  EXPECT_NEAR(GemmTime(d, 8192, 8192, 8192, DType::kBf16, DType::kBf16),
+              2.0 * 8192.0 * 8192 * 8192 / 5e14, 1e-9);
+  // Weight-only 4-bit GEMMs (int4 or fp4 weights, bf16 math) run at their
+  // own rate, 0.4 of the benchmarked bf16 one: 4e14 FLOP/s; 4-bit weights with
+  // their own math do not.
+  EXPECT_DOUBLE_EQ(GemmRate(d, DType::kInt4, DType::kBf16), 4e14);
+  EXPECT_DOUBLE_EQ(GemmRate(d, DType::kNvfp4, DType::kBf16), 4e14);
+  EXPECT_DOUBLE_EQ(GemmRate(d, DType::kBf16, DType::kBf16), 5e14);
+  EXPECT_DOUBLE_EQ(GemmRate(d, DType::kInt4, DType::kFp8), 2.5e15);
+  // A grouped expert GEMM of them: 4 experts x 2048 rows each (whole
+  // 16-row tiles, no padding), n = k = 4096: 2 x 8192 x 4096^2 / 4e14 = 687 us of math
+  // against (4 x 4096^2 x 0.5 B + 8192 x 8192 x 2 B) / 1e12 = 168 us of
+  // bytes (int4 weights with their group scales counted as 0.5 B here).
+  QuantMode w4a16{DType::kInt4, DType::kBf16, false};
+  const double math = 2.0 * 8192 * 4096.0 * 4096 / 4e14;
+  EXPECT_NEAR(GroupedGemmTime(d, 8192, 4, 4096, 4096, w4a16), math, 1e-9);
+  // Single-kernel benchmarks (KernelView) run the benchmarked kernels.
+  Device bench = Device::FromSystem(hardware::KernelView(sys));
+  EXPECT_DOUBLE_EQ(bench.weight_only_flops, 1e15);
+  EXPECT_DOUBLE_EQ(bench.flops[static_cast<int>(DType::kBf16)], 1e15);
+  EXPECT_DOUBLE_EQ(bench.flops[static_cast<int>(DType::kFp8)], 2e15);
+}
+
 TEST(OpCost, SingleRowGemmIsWeightBound) {
   Device d = Device::FromSystem(testing::IdealSystem());
   // m = 1, n = k = 8192, bf16 weights: 134,217,728 bytes of weights plus
