@@ -230,8 +230,8 @@ Result<E2eFit> FitEndToEnd(const std::vector<const SiliconRow*>& all_rows,
       block_fp8_backends.insert(static_cast<int>(r.backend));
     }
     for (const perf::QuantMode& q : {r.precision.gemm, r.precision.moe}) {
-      // 4-bit weights with bf16 math run weight-only kernels (engine_gemm_w4a16).
-      if (q.compute == DType::kBf16 && (q.weight == DType::kInt4 || q.weight == DType::kNvfp4)) {
+      // Weight-only kernels have their own rate (engine_gemm_w4a16).
+      if (perf::IsWeightOnly4Bit(q.weight, q.compute)) {
         weight_only = true;
       } else {
         dtypes.insert(q.compute == DType::kInt4 ? DType::kBf16 : q.compute);

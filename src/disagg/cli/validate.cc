@@ -1,6 +1,9 @@
 // `disagg validate`: predict measured serving runs and report the error.
 #include "disagg/calib/validate.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <iterator>
@@ -26,11 +29,7 @@ struct ValidateFlags {
   double mtp_acceptance = perf::kMtpAcceptance;
 };
 
-std::string KeyList() {
-  std::string list;
-  for (const char* k : calib::kGroupKeys) list += (list.empty() ? "" : ", ") + std::string(k);
-  return list;
-}
+std::string KeyList() { return fmt::format("{}", fmt::join(calib::kGroupKeys, ", ")); }
 
 std::vector<std::string> SplitKeys(const std::string& text) {
   std::vector<std::string> keys;

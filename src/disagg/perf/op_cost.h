@@ -87,10 +87,9 @@ inline double QuantizeTime(const Device& d, double elements, DType compute) {
 // FLOP/s of a GEMM with weights in `weight` and math in `compute`: 4-bit
 // weights with bf16 math run weight-only kernels at their own rate.
 inline double GemmRate(const Device& d, DType weight, DType compute) {
-  const bool weight_only =
-      compute == DType::kBf16 && (weight == DType::kInt4 || weight == DType::kNvfp4);
-  return weight_only && d.weight_only_flops > 0 ? d.weight_only_flops
-                                                : d.flops[static_cast<int>(compute)];
+  return IsWeightOnly4Bit(weight, compute) && d.weight_only_flops > 0
+             ? d.weight_only_flops
+             : d.flops[static_cast<int>(compute)];
 }
 
 // Time of a GEMM (m x k) * (k x n) with weights in `weight` and math in

@@ -17,6 +17,12 @@
 
 namespace disagg::perf {
 
+// 4-bit weights (int4 or fp4) expanded to bf16 inside the GEMM (w4a16): the
+// weight-only kernels, which run at a rate of their own (perf::GemmRate).
+inline bool IsWeightOnly4Bit(DType weight, DType compute) {
+  return compute == DType::kBf16 && (weight == DType::kInt4 || weight == DType::kNvfp4);
+}
+
 struct QuantMode {
   DType weight = DType::kBf16;
   DType compute = DType::kBf16;  // int4 weight-only: weights int4, compute bf16
