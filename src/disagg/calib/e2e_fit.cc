@@ -60,11 +60,14 @@ double BackendParamMaxUs(std::string_view key, Backend b) {
 std::pair<double, double> Bounds(const hardware::CalibrationParam& p) {
   std::string_view k = p.key;
   if (k.starts_with("gemm_eff") || k.ends_with("_eff")) return {0.15, 1.0};
-  // The engines' GEMMs within a factor of two of the benchmarked ones either
-  // way; weight-only kernels, which expand their weights inside the main
-  // loop, down to a fifth of the dense bf16 rate.
-  if (k == "engine_gemm_w4a16") return {0.2, 2.0};
-  if (k.starts_with("engine_gemm")) return {0.5, 2.0};
+  // The engines' GEMMs down to half the benchmarked rate and up to a quarter
+  // above it (fused epilogues, tuned tiles; the benchmarks already reach 45-80%
+  // of peak, and Device::FromSystem caps the product at the peak); weight-only
+  // kernels, which expand their weights inside the main loop, from a fifth of
+  // the dense bf16 rate. An upper bound of 2 let the h100 fit settle at 103%
+  // of the FP8 peak (docs/validation.md).
+  if (k == "engine_gemm_w4a16") return {0.2, 1.25};
+  if (k.starts_with("engine_gemm")) return {0.5, 1.25};
   if (k == "moe_imbalance") return {1.0, 5.0};
   if (k == "moe_routing_spread") return {0.1, 1.0};
   if (k == "kernel_overhead_us") return {0.0, kKernelCostMaxUs};

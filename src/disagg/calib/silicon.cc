@@ -192,7 +192,9 @@ constexpr int64_t kAicPromptHeadroom = 1500;
 //   0.5.1.post1, whose template (cli_args.0.5.1.post1.j2) reads that switch
 //   under the key `enable-mix-chunk`, which the rules never set: prefill
 //   first. The vLLM 0.12.0 template emits no --max-num-batched-tokens, but the
-//   generic one does and the rows favour ISL + 1500, so it stays.
+//   generic one does and the rows favour ISL + 1500, so it stays. The
+//   TensorRT-LLM 1.0.0rc3 template (extra_engine_args.1.0.0rc3.yaml.j2) sets
+//   enable_chunked_prefill false: whole prompts.
 // - InferenceX vLLM on b200, MiniMax-M2.5 and Kimi-K2.5 fp4: the sweep's
 //   newest launch scripts (SemiAnalysisAI/InferenceX benchmarks/single_node/
 //   fixed_seq_len/minimaxm2.5_fp{8,4}_b200.sh, kimik2.5_fp4_b200.sh, read
@@ -204,6 +206,7 @@ void StepComposition(SiliconRow& r, std::string_view source) {
     r.chunk = r.isl + kAicPromptHeadroom;
     if (r.backend == hardware::Backend::kSglang)
       r.prefill_first = r.backend_version == "0.5.1.post1" ? 1 : 0;
+    r.whole_prompts = r.backend == hardware::Backend::kTrtllm && r.backend_version == "1.0.0rc3";
     return;
   }
   if (r.backend == hardware::Backend::kVllm && r.system == "b200_sxm" &&

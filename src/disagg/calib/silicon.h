@@ -105,6 +105,9 @@ struct SiliconRow {
   // first) the run was launched with (silicon.cc, StepComposition).
   int64_t chunk = 0;
   int prefill_first = -1;
+  // The engine takes each prompt whole in one step (TensorRT-LLM launched
+  // with enable_chunked_prefill false); false: chunked or not known.
+  bool whole_prompts = false;
   int64_t isl = 0, osl = 0;
   int64_t concurrency = 0;
   double ttft = 0;  // measured mean, s

@@ -222,6 +222,9 @@ TEST_F(SiliconReader, LaunchSettingsComeFromTheSweepScripts) {
   text += row("trt-r1-fp8-c64", ix, "trtllm", r1, "b200_sxm", "fp8", 64, 8, 1);
   text += row("trt-r1-fp8-c32", ix, "trtllm", r1, "b200_sxm", "fp8", 32, 8, 1);
   text += row("trt-llama-aic", aic, "trtllm", llama, "b200_sxm", "fp8", 4, 2, 1);
+  std::string rc3 = row("trt-aic-rc3", aic, "trtllm", llama, "h100_sxm", "fp8", 4, 2, 1);
+  rc3.replace(rc3.find(",trtllm,,"), 9, ",trtllm,1.0.0rc3,");
+  text += rc3;
   const std::string minimax = "MiniMaxAI/MiniMax-M2.5", kimi = "moonshotai/Kimi-K2.5";
   text += row("vllm-minimax", ix, "vllm", minimax, "b200_sxm", "fp8", 64, 4, 1);
   text += row("vllm-minimax-h200", ix, "vllm", minimax, "h200_sxm", "fp8", 64, 4, 1);
@@ -229,7 +232,7 @@ TEST_F(SiliconReader, LaunchSettingsComeFromTheSweepScripts) {
   text += row("vllm-minimax-aic", aic, "vllm", minimax, "b200_sxm", "fp8", 64, 4, 1);
   auto data = ReadSilicon(Write(text));
   ASSERT_TRUE(data.has_value()) << data.error().message;
-  ASSERT_EQ(data->rows.size(), 20u)
+  ASSERT_EQ(data->rows.size(), 21u)
       << (data->skipped_rows.empty() ? "" : data->skipped_rows[0].detail);
   std::map<std::string, const SiliconRow*> by;
   for (const auto& r : data->rows) by[r.id] = &r;
@@ -280,6 +283,13 @@ TEST_F(SiliconReader, LaunchSettingsComeFromTheSweepScripts) {
   EXPECT_EQ(by["sg-aic-051"]->prefill_first, 1);
   EXPECT_EQ(by["trt-llama-aic"]->chunk, 2524);
   EXPECT_EQ(by["trt-llama-aic"]->prefill_first, -1);
+  // The generator's TensorRT-LLM 1.0.0rc3 template turns chunked prefill
+  // off; no other template or script is known to.
+  EXPECT_TRUE(by["trt-aic-rc3"]->whole_prompts);
+  EXPECT_EQ(by["trt-aic-rc3"]->chunk, 2524);
+  EXPECT_FALSE(by["trt-llama-aic"]->whole_prompts);
+  EXPECT_FALSE(by["sg-aic"]->whole_prompts);
+  EXPECT_FALSE(by["trt-llama-tp2"]->whole_prompts);
   EXPECT_EQ(by["sg-c64"]->chunk, 0);
   EXPECT_EQ(by["sg-c64"]->prefill_first, -1);
   EXPECT_EQ(by["trt-llama-tp2"]->chunk, 0);

@@ -77,6 +77,7 @@ RowPrediction PredictOne(const SiliconRow& row, const PredictOptions& o, SpecCac
     d.colocated = sim::PoolSpec{row.agg.mapping, std::max(1, workers), batch,
                                 row.chunk > 0 ? row.chunk : o.chunk};
     d.colocated.prefill_first = row.prefill_first;
+    d.colocated.whole_prompts = row.whole_prompts;
     d.colocated.recv_interval = row.recv_interval;
     d.colocated.adp_balance = row.adp_balance;
     d.colocated.batch_wait = row.batch_wait;
@@ -93,10 +94,11 @@ RowPrediction PredictOne(const SiliconRow& row, const PredictOptions& o, SpecCac
   // The opening burst: every client's first request at once.
   sim::SimConfig burst = c;
   burst.closed_requests = row.concurrency;
-  // A prefill-first engine keeps a fixed-length cohort together (see the
-  // header): every round is a burst.
-  const bool cohort =
-      !row.disaggregated && row.length_ratio >= 1 && sim::PrefillFirst(d.colocated, row.backend);
+  // An engine that takes prompts whole (prefill first, or without chunked
+  // prefill) keeps a fixed-length cohort together (see the header): every
+  // round is a burst.
+  const bool cohort = !row.disaggregated && row.length_ratio >= 1 &&
+                      (row.whole_prompts || sim::PrefillFirst(d.colocated, row.backend));
   if (cohort) burst.closed_requests *= o.benchmark_requests;
   auto r = sim::Simulate(burst);
   if (r && r->requests_completed > 0 && o.benchmark_requests > 1 && !cohort) {

@@ -11,12 +11,15 @@
 // such) and then settles with the clients at independent phases (simulated
 // with first requests at uniform random times over one request latency,
 // measured after that ramp); the means weigh the burst as 1 of the
-// `benchmark_requests` each client sent. Except a prefill-first co-located
-// engine with fixed lengths (SiliconRow::prefill_first, length_ratio 1):
-// it prefills a cohort that arrives together before any of it decodes, so
-// the cohort finishes together and its next requests arrive together; that
-// run never settles, and its `benchmark_requests` rounds are all replayed
-// from the burst. Rows are independent; with
+// `benchmark_requests` each client sent. Except a co-located engine that
+// takes prompts whole, with fixed lengths (length_ratio 1): prefill first
+// (SiliconRow::prefill_first) or without chunked prefill
+// (SiliconRow::whole_prompts). A cohort that arrives together is prefilled
+// within a few steps, its members finish within as many decode steps, and
+// their next requests arrive together again; that run never settles, and its
+// `benchmark_requests` rounds are all replayed from the burst. (Engines that
+// chunk prompts beside the decodes are replayed settled: the file's rows say
+// their cohorts disperse; docs/validation.md.) Rows are independent; with
 // `parallel` they run on all cores (oneTBB); the result is the same either
 // way. A row whose deployment the model cannot place (does not fit in
 // memory) gets ok = false and a reason. Errors are fractions (0.12 = 12%).

@@ -114,7 +114,8 @@ void RunEndToEnd(const CalibrateFlags& f) {
     std::string how = fmt::format(
         "Fitted end to end by `disagg calibrate --csv {}`: {} benchmark rows of {} ({} used by "
         "the optimiser) replayed as closed-loop simulations ({} requests per client: an opening "
-        "burst, then clients at independent phases), NLopt BOBYQA on {}, {} parameters (request "
+        "burst, then clients at independent phases; fixed-length runs of engines that take "
+        "prompts whole, every round a burst), NLopt BOBYQA on {}, {} parameters (request "
         "overheads at most {} ms, SGLang's {} ms); in-sample TPOT MAPE {} -> {}, TTFT median {} -> "
         "{}.",
         f.csv.substr(f.csv.find_last_of('/') + 1), mine.size(), name, fit.rows,

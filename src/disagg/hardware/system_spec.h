@@ -52,7 +52,8 @@ struct Calibration {
   // gemm_eff_* are fitted to, by compute dtype: the engines ship their own
   // kernels (block-scaled FP8 paths, weight-only 4-bit kernels that compute
   // in bf16, fused epilogues, shapes without per-shape tuning). Fitted end to
-  // end; 1 where no serving run informs it. Not applied in KernelView.
+  // end; 1 where no serving run informs it. Not applied in KernelView; the
+  // product with gemm_eff_* is capped at 1 (the dense peak).
   double engine_gemm_bf16 = 1.0;
   double engine_gemm_fp8 = 1.0;
   double engine_gemm_fp4 = 1.0;

@@ -1,5 +1,7 @@
 #include "disagg/perf/op_cost.h"
 
+#include <algorithm>
+
 namespace disagg::perf {
 
 Device Device::FromSystem(const hardware::SystemSpec& system) {
@@ -9,11 +11,14 @@ Device Device::FromSystem(const hardware::SystemSpec& system) {
   auto at = [](DType t) { return static_cast<int>(t); };
   // Serving steps run the engines' GEMMs; single-kernel benchmarks the
   // benchmarked ones (Calibration::engine_gemm_*).
-  auto engine = [&](double scale) { return c.standalone_kernels ? 1.0 : scale; };
-  d.flops[at(DType::kBf16)] = peak[at(DType::kBf16)] * c.gemm_eff_bf16 * engine(c.engine_gemm_bf16);
-  d.flops[at(DType::kFp8)] = peak[at(DType::kFp8)] * c.gemm_eff_fp8 * engine(c.engine_gemm_fp8);
-  d.flops[at(DType::kNvfp4)] = peak[at(DType::kNvfp4)] * c.gemm_eff_fp4 * engine(c.engine_gemm_fp4);
-  d.weight_only_flops = peak[at(DType::kBf16)] * c.gemm_eff_bf16 * engine(c.engine_gemm_w4a16);
+  // No GEMM runs above its dtype's dense peak, whatever the scale.
+  auto rate = [&](DType t, double eff, double scale) {
+    return peak[at(t)] * std::min(1.0, eff * (c.standalone_kernels ? 1.0 : scale));
+  };
+  d.flops[at(DType::kBf16)] = rate(DType::kBf16, c.gemm_eff_bf16, c.engine_gemm_bf16);
+  d.flops[at(DType::kFp8)] = rate(DType::kFp8, c.gemm_eff_fp8, c.engine_gemm_fp8);
+  d.flops[at(DType::kNvfp4)] = rate(DType::kNvfp4, c.gemm_eff_fp4, c.engine_gemm_fp4);
+  d.weight_only_flops = rate(DType::kBf16, c.gemm_eff_bf16, c.engine_gemm_w4a16);
   // Weight-only int4 computes in bf16.
   d.flops[at(DType::kInt4)] = d.flops[at(DType::kBf16)];
   d.mem_bw = system.gpu.hbm_bw * c.mem_eff;

@@ -25,12 +25,18 @@ TEST(OpCost, LargeGemmIsComputeBound) {
 TEST(OpCost, EngineGemmRatesScaleServingStepsOnly) {
   auto sys = testing::IdealSystem();
   sys.calibration.engine_gemm_bf16 = 0.5;
+  sys.calibration.gemm_eff_fp8 = 0.6;
   sys.calibration.engine_gemm_fp8 = 1.25;
   sys.calibration.engine_gemm_w4a16 = 0.4;
   Device d = Device::FromSystem(sys);
-  // Serving: bf16 at 1e15 x 0.5 = 5e14 FLOP/s, fp8 at 2e15 x 1.25 = 2.5e15.
+  // Serving: bf16 at 1e15 x 1 x 0.5 = 5e14 FLOP/s, fp8 at 2e15 x 0.6 x 1.25
+  // = 1.5e15.
   EXPECT_DOUBLE_EQ(d.flops[static_cast<int>(DType::kBf16)], 5e14);
-  EXPECT_DOUBLE_EQ(d.flops[static_cast<int>(DType::kFp8)], 2.5e15);
+  EXPECT_DOUBLE_EQ(d.flops[static_cast<int>(DType::kFp8)], 1.5e15);
+  // Never above the dense peak: bf16 at 1 x 1.25 runs at 1e15, not 1.25e15.
+  auto fast = sys;
+  fast.calibration.engine_gemm_bf16 = 1.25;
+  EXPECT_DOUBLE_EQ(Device::FromSystem(fast).flops[static_cast<int>(DType::kBf16)], 1e15);
   // m = n = k = 8192 bf16 (compute bound, see above): 2 x 8192^3 / 5e14 =
   // 2.199 ms, twice the benchmarked kernel's time.
   EXPECT_NEAR(GemmTime(d, 8192, 8192, 8192, DType::kBf16, DType::kBf16),
@@ -41,7 +47,7 @@ TEST(OpCost, EngineGemmRatesScaleServingStepsOnly) {
   EXPECT_DOUBLE_EQ(GemmRate(d, DType::kInt4, DType::kBf16), 4e14);
   EXPECT_DOUBLE_EQ(GemmRate(d, DType::kNvfp4, DType::kBf16), 4e14);
   EXPECT_DOUBLE_EQ(GemmRate(d, DType::kBf16, DType::kBf16), 5e14);
-  EXPECT_DOUBLE_EQ(GemmRate(d, DType::kInt4, DType::kFp8), 2.5e15);
+  EXPECT_DOUBLE_EQ(GemmRate(d, DType::kInt4, DType::kFp8), 1.5e15);
   // A grouped expert GEMM of them: 4 experts x 2048 rows each (whole
   // 16-row tiles, no padding), n = k = 4096: 2 x 8192 x 4096^2 / 4e14 = 687 us of math
   // against (4 x 4096^2 x 0.5 B + 8192 x 8192 x 2 B) / 1e12 = 168 us of
@@ -53,7 +59,7 @@ TEST(OpCost, EngineGemmRatesScaleServingStepsOnly) {
   Device bench = Device::FromSystem(hardware::KernelView(sys));
   EXPECT_DOUBLE_EQ(bench.weight_only_flops, 1e15);
   EXPECT_DOUBLE_EQ(bench.flops[static_cast<int>(DType::kBf16)], 1e15);
-  EXPECT_DOUBLE_EQ(bench.flops[static_cast<int>(DType::kFp8)], 2e15);
+  EXPECT_DOUBLE_EQ(bench.flops[static_cast<int>(DType::kFp8)], 1.2e15);  // 2e15 x 0.6
 }
 
 TEST(OpCost, SingleRowGemmIsWeightBound) {

@@ -128,6 +128,7 @@ Result<std::vector<Pool>> BuildPools(const model::ModelSpec& model,
     // TensorRT-LLM's default capacity scheduler guarantees no eviction.
     c.reserve_full = backend == hardware::Backend::kTrtllm;
     c.prefill_first = role == Role::kColocated && PrefillFirst(spec, backend);
+    c.whole_prompts = role == Role::kColocated && spec.whole_prompts;
     c.recv_interval = role == Role::kColocated ? std::max(1, spec.recv_interval) : 1;
     if (role == Role::kColocated) {
       c.adp_balance = spec.adp_balance;

@@ -35,6 +35,8 @@ struct PoolSpec {
   // backend's default (SGLang prefill first, the others mixed), 0 mixed, 1
   // prefill first.
   int prefill_first = -1;
+  // Co-located: prompts run whole, never chunked (InstanceConfig::whole_prompts).
+  bool whole_prompts = false;
   // Co-located: scheduler iterations between polls for new requests
   // (InstanceConfig::recv_interval; SGLang's --scheduler-recv-interval).
   int recv_interval = 1;

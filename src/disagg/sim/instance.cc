@@ -227,9 +227,10 @@ double BatchingInstance::StartStep(double now) {
     if (budget <= 0) break;
     const Seq& s = seqs_[index];
     if (!release && s.prefilled == 0) continue;  // held back, in FCFS order
-    if (s.prefilled == 0 && s.generated == 0) started_.push_back(s.slot);
     int64_t rest = s.prompt() - s.prefilled;
-    int64_t take = std::min(rest, budget);
+    if (config_.whole_prompts && rest > budget && !step_chunks_.empty()) break;
+    if (s.prefilled == 0 && s.generated == 0) started_.push_back(s.slot);
+    int64_t take = config_.whole_prompts ? rest : std::min(rest, budget);
     b.AddPrefill(1, static_cast<double>(take), static_cast<double>(s.prefilled), take == rest);
     step_chunks_.push_back({index, take});
     budget -= take;

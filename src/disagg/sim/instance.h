@@ -124,6 +124,12 @@ struct InstanceConfig {
   // whenever one can be formed and mixes chunks with decoding only under
   // --enable-mixed-chunk).
   bool prefill_first = false;
+  // Whole prompts (an engine launched without chunked prefill, such as
+  // TensorRT-LLM with enable_chunked_prefill false): a new prompt is never
+  // split across steps; one that does not fit what is left of the step's
+  // budget waits for the next step, and later prompts wait behind it (FCFS).
+  // A step's first prompt runs whole even beyond the budget.
+  bool whole_prompts = false;
   // Scheduler iterations between polls for new requests (SGLang's
   // --scheduler-recv-interval; 1: every iteration, the engines' default).
   // A co-located instance that is stepping holds arriving requests in an

@@ -74,6 +74,44 @@ TEST(BatchingInstance, PrefillFirstHoldsDecodingUntilThePromptIsDone) {
   for (int i = 2; i < 5; ++i) EXPECT_GE(mixed.time[i], pf.time[i]) << "step " << i;
 }
 
+// Two 600-token prompts under a 1,024-token budget, over two steps: each
+// step's time and the slots whose first token it produced.
+Steps TwoPrompts(bool whole, std::vector<std::vector<int64_t>>& firsts) {
+  InstanceConfig c = Roomy(SglangStep(), 8, 1024);
+  c.whole_prompts = whole;
+  BatchingInstance inst(c);
+  StepOutcome out;
+  inst.Enqueue(Seq{.slot = 0, .isl = 600, .osl = 100});
+  inst.Enqueue(Seq{.slot = 1, .isl = 600, .osl = 100});
+  Steps s;
+  double now = 0;
+  for (int i = 0; i < 2; ++i) {
+    const double dt = inst.StartStep(now);
+    now += dt;
+    out.Clear();
+    inst.FinishStep(now, out);
+    s.time.push_back(dt);
+    firsts.push_back(out.first_token);
+  }
+  return s;
+}
+
+TEST(BatchingInstance, WholePromptsWaitForAStepTheyFitIn) {
+  std::vector<std::vector<int64_t>> chunked_firsts, whole_firsts;
+  Steps chunked = TwoPrompts(false, chunked_firsts);
+  Steps whole = TwoPrompts(true, whole_firsts);
+  // Either way the first prompt finishes in step 1 and the second in step 2.
+  const std::vector<std::vector<int64_t>> expected{{0}, {1}};
+  EXPECT_EQ(chunked_firsts, expected);
+  EXPECT_EQ(whole_firsts, expected);
+  // Chunked, step 1 carries 600 + 424 (the budget's rest) prompt tokens and
+  // step 2 the other 176 beside one decode; whole, the second prompt does
+  // not fit the 424 left and runs all 600 tokens in step 2. So whole prompts
+  // make step 1 shorter and step 2 longer.
+  EXPECT_LT(whole.time[0], chunked.time[0]);
+  EXPECT_GT(whole.time[1], chunked.time[1]);
+}
+
 // A prompt arriving during a decode step waits for the scheduler's next poll:
 // every `interval` decode iterations, or at once after a prefill step.
 std::vector<int64_t> DecodedWithPolls(int interval) {
