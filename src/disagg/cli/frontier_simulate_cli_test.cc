@@ -221,6 +221,30 @@ TEST_F(CliTest, SimulateSchedule) {
       {"--schedule", "only with --mode colocated"});
 }
 
+// Whole prompts (no chunked prefill): with a 1,024-token budget, 1,500-token
+// prompts arriving 0.5 s apart are each taken whole in one step instead of a
+// 1,024-token chunk and a 476-token one, so the first token waits for one
+// step's fixed costs (weights read, launches, step overhead), not two: a
+// lower first-token latency. The deployment line says so; the flag is
+// co-located only.
+TEST_F(CliTest, SimulateWholePrompts) {
+  auto run = [&](const std::vector<std::string>& extra) {
+    return SimJson(*this,
+                   {"--mode", "colocated", "--tp", "1", "--chunk", "1024", "--rate", "2",
+                    "--arrival", "uniform", "--isl", "1500", "--osl", "20", "--requests", "50"},
+                   extra);
+  };
+  Json chunked = run({}), whole = run({"--whole-prompts"});
+  EXPECT_NE(whole["deployment"].get<std::string>().find(", whole prompts"), std::string::npos);
+  EXPECT_EQ(chunked["deployment"].get<std::string>().find("whole"), std::string::npos);
+  EXPECT_LT(whole["ftl_s"]["mean"].get<double>(), chunked["ftl_s"]["mean"].get<double>());
+  ExpectUsageError(
+      RunWith(*this, SimBase(),
+              {"--mode", "disagg", "--whole-prompts", "--prefill", "instances=1,tp=1", "--decode",
+               "instances=1,tp=1", "--rate", "1", "--isl", "10", "--osl", "10"}),
+      {"--whole-prompts", "only with --mode colocated"});
+}
+
 // Engine scheduler settings: SGLang's request polling delays first tokens,
 // TensorRT-LLM's attention-DP balancing and batch waiting hold prompts; bad
 // values are usage

@@ -25,6 +25,7 @@ struct SimulateFlags {
   int batch = 0;
   int64_t chunk = 8192;
   std::string schedule;
+  bool whole_prompts = false;
   int recv_interval = 1;
   int adp_timeout = 0, adp_wait = 0;
   int batch_wait_iters = 0;
@@ -163,6 +164,7 @@ void RunSimulate(const SimulateFlags& f) {
     DieF("--schedule {}: only with --mode colocated (a frontier point brings its own)", f.schedule);
   }
   const bool colocated = f.mode == "colocated" && f.from_frontier.empty();
+  if (f.whole_prompts && !colocated) DieF("--whole-prompts: only with --mode colocated");
   if (f.recv_interval != 1 && !colocated) {
     DieF("--recv-interval {}: only with --mode colocated", f.recv_interval);
   }
@@ -189,6 +191,7 @@ void RunSimulate(const SimulateFlags& f) {
     } else if (!f.schedule.empty()) {
       DieF("--schedule: expected mixed or prefill-first, got '{}'", f.schedule);
     }
+    c.deployment.colocated.whole_prompts = f.whole_prompts;
     if (f.recv_interval < 1) DieF("--recv-interval: must be at least 1, got {}", f.recv_interval);
     c.deployment.colocated.recv_interval = f.recv_interval;
     if (f.adp_timeout < 0)
@@ -412,6 +415,10 @@ void AddSimulateCommand(CLI::App& app) {
   cmd->add_option("--schedule", f->schedule,
                   "co-located steps: mixed (prompt chunks beside decodes) or prefill-first "
                   "(default: the backend's, prefill-first for sglang)");
+  cmd->add_flag("--whole-prompts", f->whole_prompts,
+                "co-located: never split a prompt across steps (TensorRT-LLM with "
+                "enable_chunked_prefill false); one that does not fit what is left of the "
+                "step's --chunk budget waits for the next step");
   cmd->add_option("--recv-interval", f->recv_interval,
                   "co-located: scheduler iterations between polls for new requests (SGLang's "
                   "--scheduler-recv-interval; a prefill step counts the whole interval)")

@@ -57,7 +57,8 @@ std::string Deployment::Describe() const {
     const char* schedule = colocated.prefill_first == 1   ? ", prefill first"
                            : colocated.prefill_first == 0 ? ", mixed"
                                                           : "";
-    return pool(colocated, "co-located") + schedule + Speculative();
+    return pool(colocated, "co-located") + schedule +
+           (colocated.whole_prompts ? ", whole prompts" : "") + Speculative();
   }
   return pool(prefill, "prefill") + " + " + pool(decode, "decode") + Speculative();
 }
