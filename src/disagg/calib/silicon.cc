@@ -86,6 +86,11 @@ const SpeculativeImage* Speculative(const SiliconRow& r) {
   return nullptr;
 }
 
+// Whether a row was measured by NVIDIA's config generator (its
+// aic-auto-gap-analysis runs, named in the source column) rather than by the
+// InferenceX sweeps (SiliconRow::harness).
+bool FromAiconfigurator(std::string_view source) { return source.contains("aic-auto-gap"); }
+
 // SGLang's --scheduler-recv-interval of a co-located run (1: the default,
 // every scheduler iteration polls for new requests), from the public launch
 // scripts of the InferenceX single-node sweeps the b200 SGLang rows come from
@@ -99,7 +104,7 @@ const SpeculativeImage* Speculative(const SiliconRow& r) {
 // the InferenceX measurements (same values) and take the same setting.
 int RecvInterval(const SiliconRow& r, std::string_view source) {
   if (r.backend != hardware::Backend::kSglang || r.disaggregated || r.system != "b200_sxm" ||
-      source.contains("aic-auto-gap") || r.agg.mapping.tp > 8 || r.agg.mapping.dp > 1) {
+      FromAiconfigurator(source) || r.agg.mapping.tp > 8 || r.agg.mapping.dp > 1) {
     return 1;
   }
   const bool deepseek = r.model == "deepseek-r1" || r.model == "deepseek-v3";
@@ -119,7 +124,7 @@ int RecvInterval(const SiliconRow& r, std::string_view source) {
 // nor do the disaggregated recipes or the aic-auto-gap-analysis harness.
 sim::AdpBalance AdpBalanceOf(const SiliconRow& r, std::string_view source) {
   if (r.backend != hardware::Backend::kTrtllm || r.disaggregated || r.agg.mapping.dp <= 1 ||
-      source.contains("aic-auto-gap") || r.agg.mapping.tp * r.agg.mapping.dp > 8) {
+      FromAiconfigurator(source) || r.agg.mapping.tp * r.agg.mapping.dp > 8) {
     return {};
   }
   if ((r.model == "deepseek-r1" || r.model == "deepseek-v3") &&
@@ -147,7 +152,7 @@ sim::AdpBalance AdpBalanceOf(const SiliconRow& r, std::string_view source) {
 // the engine ignores it under attention DP.
 sim::BatchWait BatchWaitOf(const SiliconRow& r, std::string_view source) {
   if (r.backend != hardware::Backend::kTrtllm || r.disaggregated || r.agg.mapping.dp > 1 ||
-      r.speculation.depth > 0 || source.contains("aic-auto-gap") || r.agg.mapping.tp > 8 ||
+      r.speculation.depth > 0 || FromAiconfigurator(source) || r.agg.mapping.tp > 8 ||
       r.isl != 1024 || r.osl != 1024) {
     return {};
   }
@@ -173,7 +178,7 @@ sim::BatchWait BatchWaitOf(const SiliconRow& r, std::string_view source) {
 // 2026-11-23). The aic-auto-gap-analysis rows' aiperf client takes its
 // length spread from a benchmark configuration the file does not record:
 // fixed.
-double LengthRatio(std::string_view source) { return source.contains("aic-auto-gap") ? 1.0 : 0.8; }
+double LengthRatio(std::string_view source) { return FromAiconfigurator(source) ? 1.0 : 0.8; }
 
 // Prompt tokens the aiconfigurator generator gives a co-located engine per
 // step beyond the prompt itself (ai-dynamo/aiconfigurator src/aiconfigurator/
@@ -202,7 +207,7 @@ constexpr int64_t kAicPromptHeadroom = 1500;
 //   vLLM's 8192, and the rows favour 2 x ISL.
 void StepComposition(SiliconRow& r, std::string_view source) {
   if (r.disaggregated) return;
-  if (source.contains("aic-auto-gap")) {
+  if (FromAiconfigurator(source)) {
     r.chunk = r.isl + kAicPromptHeadroom;
     if (r.backend == hardware::Backend::kSglang)
       r.prefill_first = r.backend_version == "0.5.1.post1" ? 1 : 0;
@@ -415,7 +420,7 @@ Result<SiliconData> ReadSilicon(const std::string& path, const SiliconOptions& o
     r.recv_interval = RecvInterval(r, source);
     r.adp_balance = AdpBalanceOf(r, source);
     r.length_ratio = LengthRatio(source);
-    r.harness = source.contains("aic-auto-gap") ? "aiconfigurator" : "inferencex";
+    r.harness = FromAiconfigurator(source) ? "aiconfigurator" : "inferencex";
     if (const SpeculativeImage* spec = Speculative(r)) {
       const bool dp = (r.disaggregated ? r.decode.mapping.dp : r.agg.mapping.dp) > 1;
       r.speculation.depth = dp ? spec->depth_with_attention_dp : spec->depth;

@@ -9,9 +9,9 @@ Device Device::FromSystem(const hardware::SystemSpec& system) {
   Device d;
   const auto& peak = system.gpu.peak_flops;
   auto at = [](DType t) { return static_cast<int>(t); };
-  // Serving steps run the engines' GEMMs; single-kernel benchmarks the
-  // benchmarked ones (Calibration::engine_gemm_*).
-  // No GEMM runs above its dtype's dense peak, whatever the scale.
+  // Serving steps run the engines' GEMMs, single-kernel benchmarks the
+  // benchmarked ones (Calibration::engine_gemm_*); none runs above its
+  // dtype's dense peak.
   auto rate = [&](DType t, double eff, double scale) {
     return peak[at(t)] * std::min(1.0, eff * (c.standalone_kernels ? 1.0 : scale));
   };
