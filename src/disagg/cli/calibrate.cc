@@ -278,7 +278,8 @@ void AddCalibrateCommand(CLI::App& app) {
                   "harness model)")
       ->check(CLI::Range(1, 1000000));
   cmd->add_option("--fit-rows", flags->fit_rows,
-                  "rows each end-to-end fit replays, subsampled evenly by run beyond this (0: all)")
+                  "rows each end-to-end fit replays, subsampled evenly by run beyond this (0: all, "
+                  "the default; a subsample is faster)")
       ->check(CLI::Range(0, 1000000))
       ->capture_default_str();
   cmd->add_option("--loss", flags->loss,
