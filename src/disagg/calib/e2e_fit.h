@@ -64,10 +64,11 @@ struct E2eFitOptions {
   int rounds = 3;  // simulated requests per client while fitting (replay length)
   int benchmark_requests = kBenchmarkRequests;  // see validate.h
   // Per fit: rows subsampled evenly by run beyond this (0: all). All by
-  // default: refitting b200 and h100 on every row took the in-sample MAPEs of
-  // the 2,291 fully described rows from 27.0% to 26.6% (TTFT) and 12.7% to
-  // 12.1% (TPOT) against fits on 400 rows per system, for about 2.5x the
-  // time on b200 (docs/validation.md, "This round").
+  // default: against fits on 400 rows per system, refitting b200 and h100 on
+  // every row took the in-sample MAPEs of the 2,291 fully described rows from
+  // 27.0% to 26.6% (TTFT) and 12.7% to 12.1% (TPOT); cross-validated, TPOT
+  // 12.7% -> 12.4%, TTFT 27.0% -> 27.1%; about 2.5x the time on b200
+  // (docs/validation.md, the round "every fit replays every row").
   int max_rows = 0;
   int max_evals = 150;  // objective evaluations
   FitLoss loss = FitLoss::kAbsolutePercent;
