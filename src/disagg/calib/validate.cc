@@ -158,6 +158,13 @@ double Median(std::vector<double> v) {
 
 }  // namespace
 
+std::string ReplaySummary(int benchmark_requests) {
+  return fmt::format(
+      "{} requests per client: an opening burst, then clients at independent phases; "
+      "fixed-length runs of engines that take prompts whole, every round a burst",
+      benchmark_requests);
+}
+
 std::vector<RowPrediction> PredictRows(const std::vector<SiliconRow>& rows,
                                        const PredictOptions& o) {
   SpecCache cache(o);

@@ -75,6 +75,10 @@ struct RowPrediction {
 std::vector<RowPrediction> PredictRows(const std::vector<SiliconRow>& rows,
                                        const PredictOptions& options);
 
+// How PredictRows replays a benchmark, for reports: "8 requests per client:
+// an opening burst, then ...".
+std::string ReplaySummary(int benchmark_requests);
+
 struct ErrorSummary {
   long long rows = 0;
   double ttft_mape = 0, tpot_mape = 0;

@@ -113,13 +113,11 @@ void RunEndToEnd(const CalibrateFlags& f) {
     auto after_err = SummaryOf(calib::PredictRows(copies, after_po));
     std::string how = fmt::format(
         "Fitted end to end by `disagg calibrate --csv {}`: {} benchmark rows of {} ({} used by "
-        "the optimiser) replayed as closed-loop simulations ({} requests per client: an opening "
-        "burst, then clients at independent phases; fixed-length runs of engines that take "
-        "prompts whole, every round a burst), NLopt BOBYQA on {}, {} parameters (request "
-        "overheads at most {} ms, SGLang's {} ms); in-sample TPOT MAPE {} -> {}, TTFT median {} -> "
-        "{}.",
+        "the optimiser) replayed as closed-loop simulations ({}), NLopt BOBYQA on {}, {} "
+        "parameters (request overheads at most {} ms, SGLang's {} ms); in-sample TPOT MAPE {} -> "
+        "{}, TTFT median {} -> {}.",
         f.csv.substr(f.csv.find_last_of('/') + 1), mine.size(), name, fit.rows,
-        fo.benchmark_requests, calib::DescribeLoss(fo), fit.params.size(),
+        calib::ReplaySummary(fo.benchmark_requests), calib::DescribeLoss(fo), fit.params.size(),
         calib::RequestOverheadMaxUs(hardware::Backend::kTrtllm) / 1000,
         calib::RequestOverheadMaxUs(hardware::Backend::kSglang) / 1000,
         report::Percent(before_err.tpot_mape), report::Percent(after_err.tpot_mape),

@@ -167,11 +167,10 @@ void RunValidate(const ValidateFlags& f) {
   }
   std::string out = fmt::format(
       "{}: {} rows read, {} predicted ({:.0f}% coverage); every row simulated as its closed-loop "
-      "benchmark ({} requests per client: an opening burst, then clients at independent "
-      "phases; a fixed-length run of an engine that takes prompts whole, every round a "
-      "burst)\n",
+      "benchmark ({})\n",
       f.csv, data.rows_read, predicted,
-      data.rows_read > 0 ? 100.0 * predicted / data.rows_read : 0.0, f.benchmark_requests);
+      data.rows_read > 0 ? 100.0 * predicted / data.rows_read : 0.0,
+      calib::ReplaySummary(f.benchmark_requests));
   for (const auto& [reason, n] : skipped) out += fmt::format("  skipped {}: {}\n", n, reason);
   report::Table t({"group", "rows", "TTFT MAPE", "TTFT median", "TTFT bias", "TPOT MAPE",
                    "TPOT median", "TPOT bias"});

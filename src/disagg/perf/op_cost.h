@@ -10,8 +10,9 @@
 // dense peak, times the serving engines' rate for that dtype outside
 // stand-alone benchmarks (weight-only 4-bit GEMMs at a rate of their own,
 // GemmRate), never above the dense peak; memory streams weights and
-// activations at mem_eff of HBM bandwidth. A GEMM with fp8/fp4 math first quantises its activations
-// (a memory-bound pass; a separate kernel only in stand-alone benchmarks).
+// activations at mem_eff of HBM bandwidth. A GEMM with fp8/fp4 math first
+// quantises its activations (a memory-bound pass; a separate kernel only in
+// stand-alone benchmarks).
 #ifndef DISAGG_PERF_OP_COST_H_
 #define DISAGG_PERF_OP_COST_H_
 
