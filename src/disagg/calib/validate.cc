@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <map>
 #include <mutex>
 #include <utility>
 
@@ -203,6 +205,66 @@ ErrorSummary Summarize(const std::vector<const RowPrediction*>& predictions) {
   s.ttft_bias = Median(ttft_signed);
   s.tpot_bias = Median(tpot_signed);
   return s;
+}
+
+std::string DescriptionKey(const SiliconRow& row) {
+  auto pool = [](const SiliconPool& p) {
+    const auto& m = p.mapping;
+    return fmt::format("{}x{}/{}/{}/{}/{}b{}", p.workers, m.tp, m.pp, m.dp, m.moe_tp, m.moe_ep,
+                       p.batch);
+  };
+  auto quant = [](const perf::QuantMode& m) {
+    return fmt::format("{}{}{}", static_cast<int>(m.weight), static_cast<int>(m.compute),
+                       m.block_scaled ? "b" : "");
+  };
+  const auto& q = row.precision;
+  return fmt::format(
+      "{}|{}|{}|{}|{}.{}.{}|{}|{}|{}|{}|{}|{}.{}|{}|{}.{}|{}.{}|{}|{}|{}|{}|{}/{}|{}", row.model,
+      row.system, row.backend_name, row.precision_label, quant(q.gemm), quant(q.moe),
+      static_cast<int>(q.kv), row.disaggregated, pool(row.agg), pool(row.prefill), pool(row.decode),
+      row.fully_described, row.speculation.depth, row.speculation.acceptance, row.recv_interval,
+      row.adp_balance.timeout_iters, row.adp_balance.batching_wait_iters,
+      row.batch_wait.timeout_iters, row.batch_wait.threshold_tokens, row.length_ratio, row.chunk,
+      row.prefill_first, row.whole_prompts, row.isl, row.osl, row.concurrency);
+}
+
+MeasurementFloor FloorOf(const std::vector<const RowPrediction*>& predictions) {
+  std::map<std::string, std::vector<const SiliconRow*>> by_key;
+  for (const RowPrediction* p : predictions) {
+    if (p->ok) by_key[DescriptionKey(*p->row)].push_back(p->row);
+  }
+  // Sum over `values` of |c / v - 1| at the best c, which is one of them:
+  // the sum is convex and piecewise linear in c with kinks at the values.
+  auto best_sum = [](const std::vector<double>& values) {
+    double best = std::numeric_limits<double>::infinity();
+    for (double c : values) {
+      double sum = 0;
+      for (double v : values) sum += std::fabs(c / v - 1);
+      best = std::min(best, sum);
+    }
+    return values.empty() ? 0.0 : best;
+  };
+  MeasurementFloor f;
+  double ttft_sum = 0, tpot_sum = 0;
+  long long tpot_rows = 0;
+  for (const auto& [key, rows] : by_key) {
+    std::vector<double> ttft, tpot;
+    for (const SiliconRow* r : rows) {
+      ttft.push_back(r->ttft);
+      if (r->osl > 1) tpot.push_back(r->tpot);
+    }
+    f.rows += static_cast<long long>(rows.size());
+    tpot_rows += static_cast<long long>(tpot.size());
+    if (rows.size() < 2) continue;
+    f.repeated_rows += static_cast<long long>(rows.size());
+    const double t = best_sum(ttft), p = best_sum(tpot);
+    if (t > 0 || p > 0) f.disagreeing += static_cast<long long>(rows.size());
+    ttft_sum += t;
+    tpot_sum += p;
+  }
+  f.ttft_mape = f.rows > 0 ? ttft_sum / f.rows : 0;
+  f.tpot_mape = tpot_rows > 0 ? tpot_sum / tpot_rows : 0;
+  return f;
 }
 
 std::string GroupValue(const SiliconRow& row, const std::string& key) {

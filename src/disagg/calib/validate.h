@@ -88,6 +88,28 @@ struct ErrorSummary {
 
 ErrorSummary Summarize(const std::vector<const RowPrediction*>& predictions);
 
+// Everything PredictRows reads from a row (model, system, backend, precision,
+// pools, lengths, clients and the launch settings taken from its source),
+// as one string: rows with equal descriptions get the same prediction but
+// for the replay's random phases.
+std::string DescriptionKey(const SiliconRow& row);
+
+// How far the file's own measurements of one deployment disagree: among
+// `predictions` (counted as Summarize counts them: TTFT over every ok row,
+// TPOT over those with more than one output token), rows sharing their
+// description measure differently. Predicting each description by the one
+// value that minimises its rows' absolute percentage errors (the weighted
+// median of the measurements, weights 1/measured) and a row alone by itself
+// gives the MAPE no model of these inputs can beat: the floor under
+// Summarize's figures for the same rows.
+struct MeasurementFloor {
+  long long rows = 0;           // rows counted (TTFT)
+  long long repeated_rows = 0;  // rows whose description another row shares
+  long long disagreeing = 0;    // of those, in descriptions measured more than one way
+  double ttft_mape = 0, tpot_mape = 0;
+};
+MeasurementFloor FloorOf(const std::vector<const RowPrediction*>& predictions);
+
 // The group a row falls in for one key: system, backend, version (backend
 // and its version), mode, model, precision, harness (SiliconRow::harness) or
 // concurrency (the clients, in bands that quadruple: "c1-4", "c5-16",

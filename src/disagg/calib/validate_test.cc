@@ -156,5 +156,66 @@ TEST(GroupValue, ConcurrencyBandsQuadruple) {
   EXPECT_EQ(GroupOrder(r, "system"), "h100_sxm");
 }
 
+// Rows that describe one deployment alike but measure differently bound what
+// any model of these inputs can reach.
+TEST(FloorOf, BestSingleValuePerDescription) {
+  SiliconRow base;
+  base.model = "llama-3.1-8b";
+  base.system = "h100_sxm";
+  base.backend_name = "vllm";
+  base.isl = 1024;
+  base.osl = 128;
+  base.concurrency = 16;
+  base.tpot = 0.01;
+  // Three runs of one deployment (TTFT 1, 1 and 2 s), one of another (more
+  // clients), and one of the first with a single output token.
+  std::vector<SiliconRow> rows(5, base);
+  rows[0].ttft = 1.0;
+  rows[1].ttft = 1.0;
+  rows[2].ttft = 2.0;
+  rows[3].concurrency = 32;
+  rows[3].ttft = 5.0;
+  rows[4].ttft = 4.0;
+  rows[4].osl = 1;
+  for (size_t i = 0; i < rows.size(); ++i) rows[i].line = static_cast<long long>(i) + 2;
+  // The id and line are not part of the description; clients and lengths are.
+  EXPECT_EQ(DescriptionKey(rows[0]), DescriptionKey(rows[1]));
+  EXPECT_NE(DescriptionKey(rows[0]), DescriptionKey(rows[3]));
+  EXPECT_NE(DescriptionKey(rows[0]), DescriptionKey(rows[4]));
+  rows[4].osl = 128;
+  rows[4].tpot = 0.02;
+  // Now row 4 joins rows 0-2: TTFT {1, 1, 2, 4}, TPOT {0.01 x 3, 0.02}.
+  std::vector<RowPrediction> preds(rows.size());
+  std::vector<const RowPrediction*> ptrs;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    preds[i].row = &rows[i];
+    preds[i].ok = true;
+    ptrs.push_back(&preds[i]);
+  }
+  MeasurementFloor f = FloorOf(ptrs);
+  EXPECT_EQ(f.rows, 5);
+  EXPECT_EQ(f.repeated_rows, 4);
+  EXPECT_EQ(f.disagreeing, 4);
+  // TTFT {1, 1, 2, 4}: c = 1 gives 0 + 0 + 0.5 + 0.75 = 1.25; c = 2 gives
+  // 1 + 1 + 0 + 0.5 = 2.5; c = 4 gives 3 + 3 + 1 + 0 = 7. Best 1.25, over 5
+  // rows (the singleton scores 0): 0.25.
+  EXPECT_NEAR(f.ttft_mape, 1.25 / 5, 1e-12);
+  // TPOT {0.01, 0.01, 0.01, 0.02}: c = 0.01 gives 0.5, c = 0.02 gives 3.
+  EXPECT_NEAR(f.tpot_mape, 0.5 / 5, 1e-12);
+  // A prediction that failed is not counted; single-token rows count for TTFT only.
+  preds[3].ok = false;
+  rows[2].osl = 1;
+  rows[2].ttft = 1.0;
+  f = FloorOf(ptrs);
+  EXPECT_EQ(f.rows, 4);
+  // Rows 0, 1, 4 keep osl 128 (TTFT {1, 1, 4}: best c = 1 gives 0.75);
+  // row 2, single-token, has a description of its own.
+  EXPECT_EQ(f.repeated_rows, 3);
+  EXPECT_NEAR(f.ttft_mape, 0.75 / 4, 1e-12);
+  // TPOT over the 3 rows with more than one output token: {0.01, 0.01, 0.02}
+  // at c = 0.01 gives 0.5.
+  EXPECT_NEAR(f.tpot_mape, 0.5 / 3, 1e-12);
+}
+
 }  // namespace
 }  // namespace disagg::calib

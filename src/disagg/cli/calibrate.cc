@@ -282,6 +282,11 @@ void AddCalibrateCommand(CLI::App& app) {
                   "the default; a subsample is faster)")
       ->check(CLI::Range(0, 1000000))
       ->capture_default_str();
+  cmd->add_option("--fit-rounds", flags->fit_rounds,
+                  "simulated requests per client while fitting, after the ramp (validate "
+                  "replays 10; fewer is faster and noisier)")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
   cmd->add_option("--loss", flags->loss,
                   "what the end-to-end fit minimises: ape (the mean absolute percentage errors "
                   "of TPOT and TTFT, the targets' measure) or huber-log (a Huber loss of the log "

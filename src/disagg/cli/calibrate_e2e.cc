@@ -76,6 +76,7 @@ void RunEndToEnd(const CalibrateFlags& f) {
   fo.max_evals = f.max_evals;
   fo.ttft_weight = f.ttft_weight;
   fo.max_rows = f.fit_rows;
+  fo.rounds = f.fit_rounds;
   fo.huber = f.huber;
   fo.loss = Unwrap(calib::ParseFitLoss(f.loss));
   calib::PredictOptions po;

@@ -23,6 +23,7 @@ struct CalibrateFlags {
   int benchmark_requests = 0;  // 0: calib::kBenchmarkRequests
   // The fit's sample and loss (calib::E2eFitOptions).
   int fit_rows = calib::E2eFitOptions{}.max_rows;
+  int fit_rounds = calib::E2eFitOptions{}.rounds;
   std::string loss{calib::FitLossName(calib::E2eFitOptions{}.loss)};
   double huber = calib::E2eFitOptions{}.huber;
   double ttft_weight = calib::E2eFitOptions{}.ttft_weight;

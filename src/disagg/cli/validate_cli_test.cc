@@ -53,6 +53,11 @@ TEST_F(CliTest, ValidateJsonShapeAndRowsOut) {
   EXPECT_FALSE(j["groups"].empty());
   // --by version groups by backend and its version (column backend_version).
   EXPECT_TRUE(j["groups"].contains("h100_sxm / trtllm 1.0")) << j["groups"].dump();
+  // The two predicted rows differ in tp: no description is repeated, so the
+  // measurement floor is 0 over both rows.
+  EXPECT_EQ(j["measurement_floor"]["rows"], 2);
+  EXPECT_EQ(j["measurement_floor"]["repeated_rows"], 0);
+  EXPECT_EQ(j["measurement_floor"]["ttft_mape"].get<double>(), 0.0);
   std::ifstream in(rows);
   std::stringstream ss;
   ss << in.rdbuf();
@@ -148,6 +153,7 @@ TEST_F(CliTest, CalibrateEndToEndBadInput) {
   ExpectUsageError(Run({"calibrate", "--csv", csv, "--huber", "0"}), {"--huber", "0"});
   ExpectUsageError(Run({"calibrate", "--csv", csv, "--loss", "mse"}), {"--loss", "mse"});
   ExpectUsageError(Run({"calibrate", "--csv", csv, "--fit-rows", "-5"}), {"--fit-rows", "-5"});
+  ExpectUsageError(Run({"calibrate", "--csv", csv, "--fit-rounds", "0"}), {"--fit-rounds", "0"});
   ExpectUsageError(Run({"calibrate", "--csv", csv, "--ttft-weight", "-1"}),
                    {"--ttft-weight", "-1"});
 }
