@@ -113,6 +113,23 @@ int RecvInterval(const SiliconRow& r, std::string_view source) {
   return r.concurrency >= 16 ? 30 : 10;
 }
 
+// SGLang's --mem-fraction-static of a co-located run (0: SGLang's default
+// rule), from the same InferenceX b200 launch scripts as RecvInterval
+// (benchmarks/single_node/dsr1_fp8_b200.sh: 0.82 at TP8, 0.95 at TP4;
+// dsr1_fp4_b200.sh: 0.85; qwen3.5_fp8_b200.sh and qwen3.5_bf16_b200.sh:
+// 0.82; read 2026-11-24). The same scripts cap --max-running-requests at
+// 128 (DeepSeek-R1 FP8 TP8, Qwen3.5) or 256 (FP4), which the file's runs at
+// 256-512 clients contradict (their TTFT would be several whole decodes), so
+// those caps belong to other versions of the scripts and are not read.
+double MemFraction(const SiliconRow& r, std::string_view source) {
+  // The runs RecvInterval reads a launch script for, and only those.
+  if (RecvInterval(r, source) == 1) return 0;
+  const bool deepseek = r.model == "deepseek-r1" || r.model == "deepseek-v3";
+  if (deepseek && r.precision_label == "fp8") return r.agg.mapping.tp == 4 ? 0.95 : 0.82;
+  if (deepseek && r.precision_label == "fp4") return 0.85;
+  return 0.82;  // Qwen3.5-397B, bf16 and fp8
+}
+
 // TensorRT-LLM's attention-DP context balancing of a co-located run, from
 // the same sweeps' launch scripts (SemiAnalysisAI/InferenceX
 // benchmarks/{,single_node/,single_node/fixed_seq_len/}dsr1_fp{4,8}_b200_trt.sh,
@@ -418,6 +435,7 @@ Result<SiliconData> ReadSilicon(const std::string& path, const SiliconOptions& o
       }
     }
     r.recv_interval = RecvInterval(r, source);
+    r.mem_fraction = MemFraction(r, source);
     r.adp_balance = AdpBalanceOf(r, source);
     r.length_ratio = LengthRatio(source);
     r.harness = FromAiconfigurator(source) ? "aiconfigurator" : "inferencex";

@@ -85,6 +85,9 @@ struct SiliconRow {
   // scheduler iteration polls for new requests), from its public launch
   // script (silicon.cc, RecvInterval).
   int recv_interval = 1;
+  // SGLang's --mem-fraction-static the run was launched with (0: SGLang's
+  // default rule), from its public launch script (silicon.cc, MemFraction).
+  double mem_fraction = 0;
   // TensorRT-LLM's attention-DP context balancing the run was launched with
   // (off: timeout 0), from its public launch script (silicon.cc,
   // AdpBalanceOf).

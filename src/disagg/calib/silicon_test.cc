@@ -243,6 +243,14 @@ TEST_F(SiliconReader, LaunchSettingsComeFromTheSweepScripts) {
   EXPECT_EQ(by["sg-tp4"]->recv_interval, 10);
   EXPECT_EQ(by["sg-h200"]->recv_interval, 1);
   EXPECT_EQ(by["sg-aic"]->recv_interval, 1);
+  // SGLang --mem-fraction-static from the same scripts: DeepSeek-R1 fp8 0.82
+  // at TP8 and 0.95 at TP4; the engine's default rule (0) elsewhere.
+  EXPECT_EQ(by["sg-c64"]->mem_fraction, 0.82);
+  EXPECT_EQ(by["sg-c4"]->mem_fraction, 0.82);
+  EXPECT_EQ(by["sg-tp4"]->mem_fraction, 0.95);
+  EXPECT_EQ(by["sg-h200"]->mem_fraction, 0);
+  EXPECT_EQ(by["sg-aic"]->mem_fraction, 0);
+  EXPECT_EQ(by["trt-r1-tp"]->mem_fraction, 0);
   // TensorRT-LLM attention_dp_config, with attention DP only.
   EXPECT_EQ(by["trt-r1-dp"]->adp_balance.timeout_iters, 60);
   EXPECT_EQ(by["trt-r1-dp"]->adp_balance.batching_wait_iters, 0);

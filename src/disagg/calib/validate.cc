@@ -81,6 +81,7 @@ RowPrediction PredictOne(const SiliconRow& row, const PredictOptions& o, SpecCac
     d.colocated.prefill_first = row.prefill_first;
     d.colocated.whole_prompts = row.whole_prompts;
     d.colocated.recv_interval = row.recv_interval;
+    d.colocated.mem_fraction = row.mem_fraction;
     d.colocated.adp_balance = row.adp_balance;
     d.colocated.batch_wait = row.batch_wait;
   }
@@ -219,11 +220,11 @@ std::string DescriptionKey(const SiliconRow& row) {
   };
   const auto& q = row.precision;
   return fmt::format(
-      "{}|{}|{}|{}|{}.{}.{}|{}|{}|{}|{}|{}|{}.{}|{}|{}.{}|{}.{}|{}|{}|{}|{}|{}/{}|{}", row.model,
+      "{}|{}|{}|{}|{}.{}.{}|{}|{}|{}|{}|{}|{}.{}|{}|{}|{}.{}|{}.{}|{}|{}|{}|{}|{}/{}|{}", row.model,
       row.system, row.backend_name, row.precision_label, quant(q.gemm), quant(q.moe),
       static_cast<int>(q.kv), row.disaggregated, pool(row.agg), pool(row.prefill), pool(row.decode),
       row.fully_described, row.speculation.depth, row.speculation.acceptance, row.recv_interval,
-      row.adp_balance.timeout_iters, row.adp_balance.batching_wait_iters,
+      row.mem_fraction, row.adp_balance.timeout_iters, row.adp_balance.batching_wait_iters,
       row.batch_wait.timeout_iters, row.batch_wait.threshold_tokens, row.length_ratio, row.chunk,
       row.prefill_first, row.whole_prompts, row.isl, row.osl, row.concurrency);
 }

@@ -76,8 +76,9 @@ void RunEstimate(const EstimateFlags& f) {
       prefill ? rank_seqs * chunk : rank_seqs / map.pp * step.rows_per_decode();
   const double mtp_weights =
       specs.speculation.depth > 0 ? perf::MtpWeightBytesPerGpu(model, specs.precision, map) : 0;
-  auto fit = parallel::FitMemory(model, specs.system, specs.precision, map, step_tokens,
-                                 prefill ? rank_seqs : rank_seqs / map.pp, mtp_weights);
+  auto fit =
+      parallel::FitMemory(model, specs.system, specs.precision, map, specs.backend, step_tokens,
+                          prefill ? rank_seqs : rank_seqs / map.pp, mtp_weights);
   const double context = prefill ? isl : isl + osl;
   const int64_t max_batch = parallel::MaxSequences(fit, model, specs.precision, map, context);
   if (!fit.weights_fit) {

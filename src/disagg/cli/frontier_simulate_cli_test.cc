@@ -259,6 +259,18 @@ TEST_F(CliTest, SimulateSchedulerSettings) {
   auto ftl = [](const Json& j) { return j["ftl_s"]["mean"].get<double>(); };
   Json every = run({}), polled = run({"--recv-interval", "30"});
   EXPECT_GT(ftl(polled), ftl(every));
+  // SGLang's static share of the GPU: at 0.15 of 80 GiB, 12 GiB less about
+  // 9 GB of fp8 weights leaves cache for about a dozen requests of 3,000
+  // tokens (64 kB each in fp8), where 4 requests/s of some 7 s each keep
+  // about 28 in flight; at 0.9 all of them fit.
+  auto share = [&](const std::string& f) {
+    return SimJson(*this,
+                   {"--mode", "colocated", "--backend", "sglang", "--tp", "1", "--rate", "4",
+                    "--isl", "2000", "--osl", "1000", "--requests", "300"},
+                   {"--mem-fraction", f});
+  };
+  Json narrow = share("0.15"), wide = share("0.9");
+  EXPECT_GT(ftl(narrow), 2 * ftl(wide));
   // TensorRT-LLM's batch waiting at a light load: prompts wait out the
   // 20-iteration timeout, so the first token comes about 20 decode steps
   // later.
@@ -278,6 +290,15 @@ TEST_F(CliTest, SimulateSchedulerSettings) {
                            {"--mode", "colocated", "--adp-balance-timeout", "-3", "--rate", "1",
                             "--isl", "10", "--osl", "10"}),
                    {"--adp-balance-timeout", "-3"});
+  // SGLang's --mem-fraction-static: a share of the GPU, SGLang only.
+  ExpectUsageError(RunWith(*this, SimBase(),
+                           {"--mode", "colocated", "--backend", "sglang", "--mem-fraction", "1.5",
+                            "--rate", "1", "--isl", "10", "--osl", "10"}),
+                   {"--mem-fraction", "1.5"});
+  ExpectUsageError(RunWith(*this, SimBase(),
+                           {"--mode", "colocated", "--backend", "trtllm", "--mem-fraction", "0.8",
+                            "--rate", "1", "--isl", "10", "--osl", "10"}),
+                   {"--mem-fraction", "--backend sglang"});
   ExpectUsageError(RunWith(*this, SimBase(),
                            {"--mode", "colocated", "--batch-wait-iters", "-2", "--rate", "1",
                             "--isl", "10", "--osl", "10"}),

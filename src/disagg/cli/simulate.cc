@@ -27,6 +27,7 @@ struct SimulateFlags {
   std::string schedule;
   bool whole_prompts = false;
   int recv_interval = 1;
+  double mem_fraction = 0;
   int adp_timeout = 0, adp_wait = 0;
   int batch_wait_iters = 0;
   double batch_wait_tokens = 0;
@@ -168,6 +169,13 @@ void RunSimulate(const SimulateFlags& f) {
   if (f.recv_interval != 1 && !colocated) {
     DieF("--recv-interval {}: only with --mode colocated", f.recv_interval);
   }
+  if (f.mem_fraction != 0 && !colocated) {
+    DieF("--mem-fraction {}: only with --mode colocated", f.mem_fraction);
+  }
+  if (f.mem_fraction != 0 && specs.backend != hardware::Backend::kSglang) {
+    DieF("--mem-fraction {}: SGLang's --mem-fraction-static, only with --backend sglang",
+         f.mem_fraction);
+  }
   if ((f.adp_timeout != 0 || f.adp_wait != 0) && !colocated) {
     DieF("--adp-balance-timeout/--adp-balance-wait: only with --mode colocated");
   }
@@ -194,6 +202,10 @@ void RunSimulate(const SimulateFlags& f) {
     c.deployment.colocated.whole_prompts = f.whole_prompts;
     if (f.recv_interval < 1) DieF("--recv-interval: must be at least 1, got {}", f.recv_interval);
     c.deployment.colocated.recv_interval = f.recv_interval;
+    if (!(f.mem_fraction >= 0 && f.mem_fraction < 1)) {
+      DieF("--mem-fraction: a share of the GPU in (0, 1), got {}", f.mem_fraction);
+    }
+    c.deployment.colocated.mem_fraction = f.mem_fraction;
     if (f.adp_timeout < 0)
       DieF("--adp-balance-timeout: must not be negative, got {}", f.adp_timeout);
     if (f.adp_wait < 0) DieF("--adp-balance-wait: must not be negative, got {}", f.adp_wait);
@@ -422,6 +434,10 @@ void AddSimulateCommand(CLI::App& app) {
   cmd->add_option("--recv-interval", f->recv_interval,
                   "co-located: scheduler iterations between polls for new requests (SGLang's "
                   "--scheduler-recv-interval; a prefill step counts the whole interval)")
+      ->capture_default_str();
+  cmd->add_option("--mem-fraction", f->mem_fraction,
+                  "co-located SGLang: the share of each GPU for weights and KV cache (its "
+                  "--mem-fraction-static; 0, the default: SGLang's own rule)")
       ->capture_default_str();
   cmd->add_option("--adp-balance-timeout", f->adp_timeout,
                   "co-located with attention DP: TensorRT-LLM's context balancing, most "

@@ -2,8 +2,8 @@
 //
 // Contract: pure, thread-safe, bytes SI. Per GPU: HBM = runtime reserve +
 // weights (busiest stage, perf/sharding.h) + activation workspace for the
-// step's largest token count + KV cache; the KV cache gets kv_cache_fraction
-// of what is left (the serving frameworks' default). Capacity is reported in
+// step's largest token count + KV cache. How much of it the KV cache gets is
+// each engine's default memory rule (KvBudget). Capacity is reported in
 // tokens of full context for the whole instance (all attention-DP ranks).
 #ifndef DISAGG_PARALLEL_MEMORY_H_
 #define DISAGG_PARALLEL_MEMORY_H_
@@ -35,7 +35,33 @@ struct MemoryFit {
 // decoding, perf::MtpWeightBytesPerGpu; its one layer of cache is not counted).
 MemoryFit FitMemory(const model::ModelSpec& model, const hardware::SystemSpec& system,
                     const perf::Precision& precision, const perf::Mapping& mapping,
-                    double max_step_tokens, double max_step_seqs, double extra_weights = 0);
+                    hardware::Backend backend, double max_step_tokens, double max_step_seqs,
+                    double extra_weights = 0, double sglang_fraction = 0);
+
+// vLLM's default gpu_memory_utilization: the share of the whole GPU an engine
+// may use (vllm/config/cache.py, CacheConfig.gpu_memory_utilization = 0.9).
+inline constexpr double kVllmMemoryUtilization = 0.9;
+
+// SGLang's default memory the static pool (weights and KV cache) leaves to
+// activations and CUDA graphs, in bytes, when mem_fraction_static is not
+// given (sglang/srt/server_args.py, _handle_gpu_memory_settings, v0.5:
+// 512 MiB + 1.5 MiB per token of the prefill chunk, at least 2048 tokens,
+// + 1 GiB per 8 GPUs of TP x PP, at least 10 GiB on GPUs above 60 GiB; the
+// chunk is 2048 tokens below 35 GiB, 8192 below 160 GiB, else 16384; the
+// CUDA-graph term, 2 MiB per captured batch size, is left out).
+double SglangReservedBytes(double hbm_bytes, const perf::Mapping& mapping);
+
+// The KV-cache bytes per GPU an engine hands out, from what is free once
+// `reserve`, `weights` and `activations` are placed in `hbm`:
+// TensorRT-LLM: kv_cache_fraction (its free_gpu_memory_fraction, 0.9) of the
+// free memory. vLLM: what is left of kVllmMemoryUtilization x hbm after the
+// rest. SGLang: what is left of hbm after its reserve (SglangReservedBytes,
+// which holds its activations, or 1 - `sglang_fraction` of hbm when it was
+// launched with a --mem-fraction-static) and the weights, never more than is
+// free.
+double KvBudget(hardware::Backend backend, const hardware::Calibration& cal,
+                const perf::Mapping& mapping, double hbm, double reserve, double weights,
+                double activations, double sglang_fraction = 0);
 
 // Largest number of sequences of `context` tokens whose cache fits in the
 // instance (sliding layers and linear-attention state accounted exactly).

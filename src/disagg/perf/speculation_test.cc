@@ -70,8 +70,10 @@ TEST(Speculation, MtpWeightsAreOneDecoderLayerAndTheMergeProjection) {
                    0.0);
   // FitMemory counts them with the weights.
   auto s = IdealSystem();
-  auto without = parallel::FitMemory(m, s, Preset("bf16"), Mapping{}, 64, 8);
-  auto with = parallel::FitMemory(m, s, Preset("bf16"), Mapping{}, 64, 8, 503316480.0);
+  auto without =
+      parallel::FitMemory(m, s, Preset("bf16"), Mapping{}, hardware::Backend::kTrtllm, 64, 8);
+  auto with = parallel::FitMemory(m, s, Preset("bf16"), Mapping{}, hardware::Backend::kTrtllm, 64,
+                                  8, 503316480.0);
   EXPECT_DOUBLE_EQ(with.weights - without.weights, 503316480.0);
   EXPECT_LT(with.kv_budget, without.kv_budget);
 }

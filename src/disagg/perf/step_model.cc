@@ -97,6 +97,7 @@ Result<StepModel> StepModel::Create(const model::ModelSpec& model,
   s.draft_kind_ = model.layer_kind.empty() ? 0 : model.layer_kind.back();
   s.precision_ = OnCheckpoint(precision, model);
   s.mapping_ = mapping;
+  s.backend_ = backend;
   s.device_ = Device::FromSystem(system);
   s.device_.block_quant_overhead = system.calibration.block_fp8_overhead[static_cast<int>(backend)];
   s.routing_excess_coef_ = s.device_.moe_random_routing && m.moe_ep > 1

@@ -123,6 +123,7 @@ class StepModel {
   const model::ModelSpec& model() const { return model_; }
   const Precision& precision() const { return precision_; }
   const Device& device() const { return device_; }
+  hardware::Backend backend() const { return backend_; }
 
  private:
   StepModel() = default;
@@ -153,6 +154,7 @@ class StepModel {
   double seq_overhead_ = 0;
   double request_overhead_ = 0;
   Speculation speculation_;
+  hardware::Backend backend_ = hardware::Backend::kTrtllm;
   double tokens_per_step_ = 1;
   int draft_kind_ = 0;              // layer kind of the MTP module (the model's last layer)
   double routing_excess_coef_ = 0;  // 2 ln(moe_ep) under random routing, else 0 (Moe)

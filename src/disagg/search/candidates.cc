@@ -26,8 +26,8 @@ int64_t FitSequences(const perf::StepModel& step, const hardware::SystemSpec& sy
   const double mtp = step.speculation().depth > 0
                          ? perf::MtpWeightBytesPerGpu(step.model(), step.precision(), map)
                          : 0;
-  auto fit =
-      parallel::FitMemory(step.model(), system, step.precision(), map, step_tokens, step_seqs, mtp);
+  auto fit = parallel::FitMemory(step.model(), system, step.precision(), map, step.backend(),
+                                 step_tokens, step_seqs, mtp);
   if (!fit.weights_fit) return 0;
   return parallel::MaxSequences(fit, step.model(), step.precision(), map, context);
 }

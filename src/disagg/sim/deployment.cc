@@ -107,7 +107,8 @@ Result<std::vector<Pool>> BuildPools(const model::ModelSpec& model,
     }
     const double mtp =
         d.speculation.depth > 0 ? perf::MtpWeightBytesPerGpu(model, precision, map) : 0;
-    auto fit = parallel::FitMemory(model, system, precision, map, step_tokens, step_seqs, mtp);
+    auto fit = parallel::FitMemory(model, system, precision, map, backend, step_tokens, step_seqs,
+                                   mtp, spec.mem_fraction);
     if (!fit.weights_fit || fit.kv_budget <= 0) {
       return Fail(
           "{} does not fit in memory: weights {:.1f} GiB + activations {:.1f} GiB + "
@@ -128,6 +129,8 @@ Result<std::vector<Pool>> BuildPools(const model::ModelSpec& model,
     c.kv = MakeKvCost(model, precision, map);
     // TensorRT-LLM's default capacity scheduler guarantees no eviction.
     c.reserve_full = backend == hardware::Backend::kTrtllm;
+    // SGLang's co-located scheduler, driven by requests of known length.
+    c.admit_outputs = backend == hardware::Backend::kSglang && role == Role::kColocated;
     c.prefill_first = role == Role::kColocated && PrefillFirst(spec, backend);
     c.whole_prompts = role == Role::kColocated && spec.whole_prompts;
     c.recv_interval = role == Role::kColocated ? std::max(1, spec.recv_interval) : 1;

@@ -46,6 +46,10 @@ struct PoolSpec {
   // Co-located without attention DP: TensorRT-LLM's batch waiting
   // (InstanceConfig::batch_wait; off by default).
   BatchWait batch_wait{};
+  // SGLang's --mem-fraction-static, the share of each GPU for weights and KV
+  // cache the engine was launched with (0: its default rule,
+  // parallel::SglangReservedBytes). Other engines ignore it.
+  double mem_fraction = 0;
 };
 
 // Whether a co-located pool runs a waiting prompt's prefill before the next

@@ -123,6 +123,7 @@ void BatchingInstance::Admit(double /*now*/) {
     } else {
       const double need = kv.Bytes(static_cast<double>(s.prompt() + 1));
       if (kv_used() + need > config_.kv_capacity * (1 - kAdmissionWatermark)) break;
+      if (config_.admit_outputs && !OutputsFit(s)) break;
     }
     waiting_.pop_front();
     int64_t index = Allocate(s);
@@ -134,6 +135,44 @@ void BatchingInstance::Admit(double /*now*/) {
       prefill_reserved_ += kv.Bytes(static_cast<double>(s.prompt()));
     }
   }
+}
+
+bool BatchingInstance::OutputsFit(const Seq& s) {
+  const auto& kv = config_.kv;
+  // Growth is charged at the full per-token rate (sliding layers included),
+  // as the engine counts tokens; each sequence holds its context's cache.
+  const double per_token = kv.full + kv.capped;
+  auto& st = outputs_scratch_;
+  st.clear();
+  double all_left = 0;
+  auto add = [&](const Seq& q, int64_t generated) {
+    const double left = per_token * static_cast<double>(q.osl - generated);
+    if (left <= 0) return;
+    st.emplace_back(left, kv.Bytes(static_cast<double>(q.isl + generated)));
+    all_left += left;
+  };
+  add(s, s.generated);
+  for (int64_t i : prefilling_) add(seqs_[i], seqs_[i].generated);
+  for (size_t i = 0; i < seqs_.size(); ++i) {
+    if (live_[i]) add(seqs_[i], seqs_[i].generated + (step_ - seqs_[i].admit_step));
+  }
+  // What is free once this prompt is admitted; a token per sequence is kept
+  // back, as SGLang does for corner cases.
+  const double free = config_.kv_capacity - kv_used() - kv.Bytes(static_cast<double>(s.prompt()));
+  const double n = static_cast<double>(st.size());
+  // Enough for every whole output at once: it fits whatever finishes first.
+  if (free - all_left > per_token * n) return true;
+  // Otherwise in order of finishing: when the i-th shortest remainder is
+  // done, the n - i sequences still running have each grown by it, and those
+  // finished before have given back what they held.
+  std::sort(st.begin(), st.end());
+  double freed = 0;
+  for (size_t i = 0; i < st.size(); ++i) {
+    const double running = n - static_cast<double>(i);
+    if (free + freed - st[i].first * running <= per_token * running) return false;
+    freed += st[i].second;
+  }
+  return true;
 }
 
 bool BatchingInstance::ReleasePrompts() {

@@ -116,6 +116,14 @@ struct InstanceConfig {
   // watermark of the capacity, and the newest sequences are preempted
   // (recomputed later) when decoding outgrows the cache (vLLM, SGLang).
   bool reserve_full = false;
+  // With reserve_full false, whole outputs: a prompt is admitted only if,
+  // with it and every running sequence growing to its whole output, the
+  // cache never runs out, counting the cache of those that finish first as
+  // freed on the way (SGLang's PrefillAdder for requests that ignore EOS with
+  // its prefix cache off, which is how benchmark clients drive it: each
+  // request's remaining output is known, so nothing is reserved by estimate).
+  // The running sequences are then never preempted by growth.
+  bool admit_outputs = false;
   // Step composition. Mixed (false): every step decodes all running
   // sequences and carries up to `chunk` prompt tokens beside them (vLLM's
   // and TensorRT-LLM's in-flight batching). Prefill first (true): while any
@@ -209,6 +217,8 @@ class BatchingInstance {
 
   int64_t Allocate(const Seq& s);
   void Admit(double now);
+  // admit_outputs: whether `s` may join the running sequences.
+  bool OutputsFit(const Seq& s);
   // The inbox joins the waiting queue (at a scheduler poll).
   void Receive();
   // Whether this iteration may start new prompts (AdpBalance, BatchWait);
@@ -242,6 +252,7 @@ class BatchingInstance {
   int64_t step_ = 0;
   double prefill_reserved_ = 0;  // cache bytes reserved by admitted prompts
   double full_reserved_ = 0;     // reserve_full: whole-request reservations of admitted sequences
+  std::vector<std::pair<double, double>> outputs_scratch_;  // admit_outputs: (left, held) bytes
   int64_t outstanding_ = 0;
   // The step in flight.
   bool in_step_ = false;

@@ -221,5 +221,46 @@ TEST(BatchingInstance, BatchWaitingHoldsPromptsUntilTimeoutOrEnoughTokens) {
   EXPECT_EQ(FirstTokenStepWaiting({.timeout_iters = 20, .threshold_tokens = 0}, 1, 1000), 4);
 }
 
+// SGLang's admission for requests of known length: a prompt joins only if
+// the cache holds every running sequence to its whole output, counting what
+// those that finish first give back. One byte per token; prompts of 1,000
+// tokens with outputs of 500, 4,000 and 4,000 arriving together.
+int64_t AdmittedOfThree(double capacity, bool admit_outputs, bool reserve_full = false) {
+  InstanceConfig c = Roomy(SglangStep(), 8, 8192);
+  c.kv_capacity = capacity;
+  c.kv.full = 1;
+  c.prefill_first = true;
+  c.admit_outputs = admit_outputs;
+  c.reserve_full = reserve_full;
+  BatchingInstance inst(c);
+  inst.Enqueue(Seq{.slot = 0, .isl = 1000, .osl = 500});
+  inst.Enqueue(Seq{.slot = 1, .isl = 1000, .osl = 4000});
+  inst.Enqueue(Seq{.slot = 2, .isl = 1000, .osl = 4000});
+  inst.StartStep(0);
+  return inst.running();
+}
+
+TEST(BatchingInstance, AdmitsWhatTheCacheHoldsToTheWholeOutputs) {
+  // The third prompt, with the first two admitted (2,000 bytes of prompts
+  // held): free = C - 2,000 - 1,000 = C - 3,000. All three whole outputs at
+  // once (500 + 4,000 + 4,000 = 8,500) need C > 11,503. In order of
+  // finishing: while the 500-token output runs, 3 x 500 = 1,500 must fit
+  // (C - 3,000 - 1,500 > 3); then, with its 1,000 prompt bytes back, the
+  // other two need 2 x 4,000: C - 3,000 + 1,000 - 8,000 > 2, so C > 10,002.
+  EXPECT_EQ(AdmittedOfThree(10002, true), 2);
+  EXPECT_EQ(AdmittedOfThree(10003, true), 3);
+  // The second prompt: free C - 2,000; while the short output runs, 2 x 500
+  // (C - 3,000 > 2), then 4,000 more with 1,000 given back (C - 2,000 +
+  // 1,000 - 4,000 > 1): two fit from C > 5,001.
+  EXPECT_EQ(AdmittedOfThree(5001, true), 1);
+  EXPECT_EQ(AdmittedOfThree(5002, true), 2);
+  // Admission on the prompt alone takes all three at 5,002 (3,001 bytes
+  // under a 2% watermark); whole-request reservations (TensorRT-LLM) need
+  // 1,500 + 5,000 + 5,000 = 11,500 for all three.
+  EXPECT_EQ(AdmittedOfThree(5002, false), 3);
+  EXPECT_EQ(AdmittedOfThree(11499, false, true), 2);
+  EXPECT_EQ(AdmittedOfThree(11500, false, true), 3);
+}
+
 }  // namespace
 }  // namespace disagg::sim

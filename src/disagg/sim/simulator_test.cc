@@ -510,7 +510,7 @@ TEST(SimulatorKvCache, PreemptsWhenTheCacheRunsOut) {
   // admission policy; every request still finishes.
   SimConfig c = Base("llama-3.1-8b", "h100_sxm");
   c.backend = hardware::Backend::kVllm;
-  c.system.calibration.runtime_reserved = 62.0 * 1073741824.0;
+  c.system.calibration.runtime_reserved = 55.0 * 1073741824.0;
   c.deployment.colocated = PoolSpec{perf::Mapping{1, 1, 1, 1, 1}, 1, 0, 4096};
   auto lengths = FixedLengths(2000, 2000);
   c.concurrency = 64;
