@@ -48,7 +48,8 @@ inline constexpr double kVllmMemoryUtilization = 0.9;
 // 512 MiB + 1.5 MiB per token of the prefill chunk, at least 2048 tokens,
 // + 1 GiB per 8 GPUs of TP x PP, at least 10 GiB on GPUs above 60 GiB; the
 // chunk is 2048 tokens below 35 GiB, 8192 below 160 GiB, else 16384; the
-// CUDA-graph term, 2 MiB per captured batch size, is left out).
+// CUDA-graph terms, 2 MiB per captured batch size and 3 MiB per batch size
+// and attention-DP rank, are left out).
 double SglangReservedBytes(double hbm_bytes, const perf::Mapping& mapping);
 
 // The KV-cache bytes per GPU an engine hands out, from what is free once
