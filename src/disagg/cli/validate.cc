@@ -205,8 +205,9 @@ void RunValidate(const ValidateFlags& f) {
       "another row, {} of them measured differently; predicting each description by its best "
       "single value gives TTFT MAPE {}, TPOT MAPE {} over all {} rows, the least any model of "
       "these inputs can reach.\n",
-      floor.repeated_rows, floor.rows, floor.disagreeing, report::Percent(floor.ttft_mape),
-      report::Percent(floor.tpot_mape), floor.rows);
+      floor.repeated_rows, floor.rows, floor.disagreeing,
+      fmt::format("{:.1f}%", 100 * floor.ttft_mape), fmt::format("{:.1f}%", 100 * floor.tpot_mape),
+      floor.rows);
   std::fputs(out.c_str(), stdout);
 }
 
