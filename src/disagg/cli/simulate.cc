@@ -203,7 +203,8 @@ void RunSimulate(const SimulateFlags& f) {
     if (f.recv_interval < 1) DieF("--recv-interval: must be at least 1, got {}", f.recv_interval);
     c.deployment.colocated.recv_interval = f.recv_interval;
     if (!(f.mem_fraction >= 0 && f.mem_fraction < 1)) {
-      DieF("--mem-fraction: a share of the GPU in (0, 1), got {}", f.mem_fraction);
+      DieF("--mem-fraction: a share of the GPU below 1 (0: SGLang's own rule), got {}",
+           f.mem_fraction);
     }
     c.deployment.colocated.mem_fraction = f.mem_fraction;
     if (f.adp_timeout < 0)

@@ -127,10 +127,12 @@ Result<std::vector<Pool>> BuildPools(const model::ModelSpec& model,
     }
     c.kv_capacity = fit.kv_budget * map.dp;
     c.kv = MakeKvCost(model, precision, map);
-    // TensorRT-LLM's default capacity scheduler guarantees no eviction.
-    c.reserve_full = backend == hardware::Backend::kTrtllm;
-    // SGLang's co-located scheduler, driven by requests of known length.
-    c.admit_outputs = backend == hardware::Backend::kSglang && role == Role::kColocated;
+    // TensorRT-LLM's default capacity scheduler guarantees no eviction;
+    // SGLang's co-located scheduler is driven by requests of known length.
+    c.admission = backend == hardware::Backend::kTrtllm ? Admission::kWholeRequest
+                  : backend == hardware::Backend::kSglang && role == Role::kColocated
+                      ? Admission::kWholeOutputs
+                      : Admission::kPrompt;
     c.prefill_first = role == Role::kColocated && PrefillFirst(spec, backend);
     c.whole_prompts = role == Role::kColocated && spec.whole_prompts;
     c.recv_interval = role == Role::kColocated ? std::max(1, spec.recv_interval) : 1;

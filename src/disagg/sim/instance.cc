@@ -116,14 +116,14 @@ void BatchingInstance::Admit(double /*now*/) {
   while (!waiting_.empty() && running() < config_.max_batch) {
     Seq s = waiting_.front();
     const bool has_cache = s.generated >= 1 && s.prefilled >= s.prompt();
-    if (config_.reserve_full) {
+    if (config_.admission == Admission::kWholeRequest) {
       const double whole = kv.Bytes(static_cast<double>(s.isl + s.osl));
       if (full_reserved_ + whole > config_.kv_capacity) break;
       full_reserved_ += whole;
     } else {
       const double need = kv.Bytes(static_cast<double>(s.prompt() + 1));
       if (kv_used() + need > config_.kv_capacity * (1 - kAdmissionWatermark)) break;
-      if (config_.admit_outputs && !OutputsFit(s)) break;
+      if (config_.admission == Admission::kWholeOutputs && !OutputsFit(s)) break;
     }
     waiting_.pop_front();
     int64_t index = Allocate(s);
@@ -382,7 +382,7 @@ BatchingInstance::Run BatchingInstance::FastForward(double budget) {
 }
 
 void BatchingInstance::Release(int64_t index) {
-  if (config_.reserve_full) {
+  if (config_.admission == Admission::kWholeRequest) {
     const Seq& s = seqs_[index];
     full_reserved_ -= config_.kv.Bytes(static_cast<double>(s.isl + s.osl));
   }
@@ -393,7 +393,8 @@ void BatchingInstance::Release(int64_t index) {
 void BatchingInstance::PreemptIfNeeded(StepOutcome& out) {
   // The newest decoding sequences give their cache back and recompute later
   // (never with whole-request reservations, which cannot overflow).
-  while (!config_.reserve_full && kv_used() > config_.kv_capacity && decoding_ > 1) {
+  while (config_.admission != Admission::kWholeRequest && kv_used() > config_.kv_capacity &&
+         decoding_ > 1) {
     while (!admit_order_.empty() && !live_[admit_order_.back()]) admit_order_.pop_back();
     if (admit_order_.empty()) break;
     int64_t victim = admit_order_.back();

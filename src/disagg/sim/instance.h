@@ -101,6 +101,25 @@ struct BatchWait {
   bool on() const { return timeout_iters > 0 && threshold_tokens > 0; }
 };
 
+// When a request joins the running sequences.
+enum class Admission {
+  // When its prompt fits under a watermark of the capacity; the newest
+  // sequences are preempted (recomputed later) when decoding outgrows the
+  // cache (vLLM).
+  kPrompt,
+  // When the cache of its whole prompt and output fits next to every admitted
+  // request's whole reservation, so nothing is ever evicted (TensorRT-LLM's
+  // default, GUARANTEED_NO_EVICT).
+  kWholeRequest,
+  // As kPrompt, and only if, with it and every running sequence growing to
+  // its whole output, the cache never runs out, counting the cache of those
+  // that finish first as freed on the way (SGLang's PrefillAdder for
+  // requests that ignore EOS with its prefix cache off, which is how
+  // benchmark clients drive it: each request's remaining output is known, so
+  // nothing is reserved by estimate). Growth then never preempts.
+  kWholeOutputs,
+};
+
 struct InstanceConfig {
   Role role = Role::kColocated;
   const perf::StepModel* model = nullptr;  // shared by the pool; must outlive the instance
@@ -109,21 +128,7 @@ struct InstanceConfig {
                            // prefill: CPP chunk (0: none)
   double kv_capacity = 0;  // bytes per GPU of cache, summed over attention-DP ranks
   KvCost kv;
-  // Admission policy. Reserve: a request is admitted only when the cache of
-  // its whole prompt and output fits next to every admitted request's whole
-  // reservation, so nothing is ever evicted (TensorRT-LLM's default,
-  // GUARANTEED_NO_EVICT). Otherwise: admitted when its prompt fits under a
-  // watermark of the capacity, and the newest sequences are preempted
-  // (recomputed later) when decoding outgrows the cache (vLLM, SGLang).
-  bool reserve_full = false;
-  // With reserve_full false, whole outputs: a prompt is admitted only if,
-  // with it and every running sequence growing to its whole output, the
-  // cache never runs out, counting the cache of those that finish first as
-  // freed on the way (SGLang's PrefillAdder for requests that ignore EOS with
-  // its prefix cache off, which is how benchmark clients drive it: each
-  // request's remaining output is known, so nothing is reserved by estimate).
-  // The running sequences are then never preempted by growth.
-  bool admit_outputs = false;
+  Admission admission = Admission::kPrompt;
   // Step composition. Mixed (false): every step decodes all running
   // sequences and carries up to `chunk` prompt tokens beside them (vLLM's
   // and TensorRT-LLM's in-flight batching). Prefill first (true): while any
@@ -217,7 +222,7 @@ class BatchingInstance {
 
   int64_t Allocate(const Seq& s);
   void Admit(double now);
-  // admit_outputs: whether `s` may join the running sequences.
+  // kWholeOutputs: whether `s` may join the running sequences.
   bool OutputsFit(const Seq& s);
   // The inbox joins the waiting queue (at a scheduler poll).
   void Receive();
@@ -251,8 +256,8 @@ class BatchingInstance {
   int64_t below_cap_ = 0;
   int64_t step_ = 0;
   double prefill_reserved_ = 0;  // cache bytes reserved by admitted prompts
-  double full_reserved_ = 0;     // reserve_full: whole-request reservations of admitted sequences
-  std::vector<std::pair<double, double>> outputs_scratch_;  // admit_outputs: (left, held) bytes
+  double full_reserved_ = 0;     // kWholeRequest: whole-request reservations of admitted sequences
+  std::vector<std::pair<double, double>> outputs_scratch_;  // kWholeOutputs: (left, held) bytes
   int64_t outstanding_ = 0;
   // The step in flight.
   bool in_step_ = false;

@@ -225,13 +225,12 @@ TEST(BatchingInstance, BatchWaitingHoldsPromptsUntilTimeoutOrEnoughTokens) {
 // the cache holds every running sequence to its whole output, counting what
 // those that finish first give back. One byte per token; prompts of 1,000
 // tokens with outputs of 500, 4,000 and 4,000 arriving together.
-int64_t AdmittedOfThree(double capacity, bool admit_outputs, bool reserve_full = false) {
+int64_t AdmittedOfThree(double capacity, Admission admission) {
   InstanceConfig c = Roomy(SglangStep(), 8, 8192);
   c.kv_capacity = capacity;
   c.kv.full = 1;
   c.prefill_first = true;
-  c.admit_outputs = admit_outputs;
-  c.reserve_full = reserve_full;
+  c.admission = admission;
   BatchingInstance inst(c);
   inst.Enqueue(Seq{.slot = 0, .isl = 1000, .osl = 500});
   inst.Enqueue(Seq{.slot = 1, .isl = 1000, .osl = 4000});
@@ -247,19 +246,19 @@ TEST(BatchingInstance, AdmitsWhatTheCacheHoldsToTheWholeOutputs) {
   // finishing: while the 500-token output runs, 3 x 500 = 1,500 must fit
   // (C - 3,000 - 1,500 > 3); then, with its 1,000 prompt bytes back, the
   // other two need 2 x 4,000: C - 3,000 + 1,000 - 8,000 > 2, so C > 10,002.
-  EXPECT_EQ(AdmittedOfThree(10002, true), 2);
-  EXPECT_EQ(AdmittedOfThree(10003, true), 3);
+  EXPECT_EQ(AdmittedOfThree(10002, Admission::kWholeOutputs), 2);
+  EXPECT_EQ(AdmittedOfThree(10003, Admission::kWholeOutputs), 3);
   // The second prompt: free C - 2,000; while the short output runs, 2 x 500
   // (C - 3,000 > 2), then 4,000 more with 1,000 given back (C - 2,000 +
   // 1,000 - 4,000 > 1): two fit from C > 5,001.
-  EXPECT_EQ(AdmittedOfThree(5001, true), 1);
-  EXPECT_EQ(AdmittedOfThree(5002, true), 2);
+  EXPECT_EQ(AdmittedOfThree(5001, Admission::kWholeOutputs), 1);
+  EXPECT_EQ(AdmittedOfThree(5002, Admission::kWholeOutputs), 2);
   // Admission on the prompt alone takes all three at 5,002 (3,001 bytes
   // under a 2% watermark); whole-request reservations (TensorRT-LLM) need
   // 1,500 + 5,000 + 5,000 = 11,500 for all three.
-  EXPECT_EQ(AdmittedOfThree(5002, false), 3);
-  EXPECT_EQ(AdmittedOfThree(11499, false, true), 2);
-  EXPECT_EQ(AdmittedOfThree(11500, false, true), 3);
+  EXPECT_EQ(AdmittedOfThree(5002, Admission::kPrompt), 3);
+  EXPECT_EQ(AdmittedOfThree(11499, Admission::kWholeRequest), 2);
+  EXPECT_EQ(AdmittedOfThree(11500, Admission::kWholeRequest), 3);
 }
 
 }  // namespace
