@@ -150,6 +150,24 @@ std::pair<long long, long long> ConcurrencyBand(long long concurrency) {
   return {low, high};
 }
 
+// The band of output token rates (tokens/s) a row streamed: (0, 1000], then
+// bands whose bounds double up to 64,000, the last open. Returns the band's
+// index (0-7), or -1 without a TPOT.
+int LoadBand(const SiliconRow& row) {
+  if (row.osl <= 1 || row.tpot <= 0 || row.concurrency <= 0) return -1;
+  const double rate = static_cast<double>(row.concurrency) / row.tpot;
+  int band = 0;
+  for (double high = 1000; rate > high && band < 7; high *= 2) ++band;
+  return band;
+}
+
+std::string LoadBandName(int band) {
+  if (band < 0) return "no TPOT";
+  if (band == 0) return "<=1k tok/s";
+  if (band == 7) return ">64k tok/s";
+  return fmt::format("{}k-{}k tok/s", 1 << (band - 1), 1 << band);
+}
+
 double Median(std::vector<double> v) {
   if (v.empty()) return 0;
   size_t mid = v.size() / 2;
@@ -281,6 +299,7 @@ std::string GroupValue(const SiliconRow& row, const std::string& key) {
     const auto [low, high] = ConcurrencyBand(row.concurrency);
     return high > 0 ? fmt::format("c{}-{}", low, high) : fmt::format("c{}+", low);
   }
+  if (key == "load") return LoadBandName(LoadBand(row));
   if (key == "mode") {
     if (row.beyond_nvlink_domain) return "tp-beyond-domain";
     if (row.disaggregated && !row.fully_described) return "disagg-assumed";
@@ -293,6 +312,7 @@ std::string GroupValue(const SiliconRow& row, const std::string& key) {
 
 std::string GroupOrder(const SiliconRow& row, const std::string& key) {
   if (key == "concurrency") return fmt::format("{:08d}", ConcurrencyBand(row.concurrency).first);
+  if (key == "load") return fmt::format("{:02d}", LoadBand(row) + 1);
   return GroupValue(row, key);
 }
 

@@ -113,17 +113,23 @@ MeasurementFloor FloorOf(const std::vector<const RowPrediction*>& predictions);
 // The group a row falls in for one key: system, backend, version (backend
 // and its version), mode, model, precision, harness (SiliconRow::harness) or
 // concurrency (the clients, in bands that quadruple: "c1-4", "c5-16",
-// "c17-64", "c65-256", "c257-1024", "c1025+").
+// "c17-64", "c65-256", "c257-1024", "c1025+") or load (the output tokens per
+// second the run streamed, clients / measured TPOT, in bands that double:
+// "<=1k tok/s", "1k-2k tok/s", ..., "32k-64k tok/s", ">64k tok/s"; "no TPOT"
+// for single-token outputs). Load groups rows by a measurement, to show what
+// the residual follows (a front end every streamed token passes through
+// shows as an error that grows with it); it never enters a prediction.
 // Mode is "agg", "disagg", or one of the groups kept apart from headline
 // errors: "disagg-assumed" (not fully described rows), "tp-beyond-domain",
 // "dep-assumed" (columns read as attention DP) and "mtp-assumed" (speculative
 // decoding no column records, its acceptance the catalog's default).
 std::string GroupValue(const SiliconRow& row, const std::string& key);
 // The keys GroupValue knows, in the order help texts list them.
-inline constexpr const char* kGroupKeys[] = {"system", "backend",   "version", "mode",
-                                             "model",  "precision", "harness", "concurrency"};
+inline constexpr const char* kGroupKeys[] = {"system",    "backend", "version",     "mode", "model",
+                                             "precision", "harness", "concurrency", "load"};
 // A string that orders groups of `key` the way a reader expects (concurrency
-// bands by their lower bound, not alphabetically); GroupValue otherwise.
+// and load bands by their lower bound, not alphabetically); GroupValue
+// otherwise.
 std::string GroupOrder(const SiliconRow& row, const std::string& key);
 
 // Rows that count towards headline errors and fits: fully described, with a

@@ -156,6 +156,39 @@ TEST(GroupValue, ConcurrencyBandsQuadruple) {
   EXPECT_EQ(GroupOrder(r, "system"), "h100_sxm");
 }
 
+TEST(GroupValue, LoadBandsDoubleInOutputTokensPerSecond) {
+  // The rate is clients / measured TPOT: 16 clients at 20 ms stream 800
+  // tokens/s, at 10 ms 1,600, at 2 ms 8,000 (the top of "4k-8k"), at 1.9 ms
+  // 8,421 ("8k-16k"); 1,024 clients at 10 ms 102,400 (open band).
+  SiliconRow r;
+  r.osl = 1024;
+  auto band = [&](long long c, double tpot) {
+    r.concurrency = c;
+    r.tpot = tpot;
+    return GroupValue(r, "load");
+  };
+  EXPECT_EQ(band(16, 0.020), "<=1k tok/s");
+  EXPECT_EQ(band(10, 0.010), "<=1k tok/s");  // exactly 1,000
+  EXPECT_EQ(band(16, 0.010), "1k-2k tok/s");
+  EXPECT_EQ(band(16, 0.002), "4k-8k tok/s");
+  EXPECT_EQ(band(16, 0.0019), "8k-16k tok/s");
+  EXPECT_EQ(band(1024, 0.010), ">64k tok/s");
+  // Single-token outputs measure no TPOT.
+  r.osl = 1;
+  EXPECT_EQ(band(16, 0.010), "no TPOT");
+  // Reports list bands from the lightest: 1k-2k before 8k-16k, though the
+  // text sorts the other way.
+  r.osl = 1024;
+  auto order = [&](long long c, double tpot) {
+    r.concurrency = c;
+    r.tpot = tpot;
+    return GroupOrder(r, "load");
+  };
+  EXPECT_LT(order(16, 0.020), order(16, 0.010));
+  EXPECT_LT(order(16, 0.010), order(16, 0.0019));
+  EXPECT_LT(order(16, 0.0019), order(1024, 0.010));
+}
+
 // Rows that describe one deployment alike but measure differently bound what
 // any model of these inputs can reach.
 TEST(FloorOf, BestSingleValuePerDescription) {
