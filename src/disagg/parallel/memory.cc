@@ -3,15 +3,16 @@
 #include <algorithm>
 #include <cmath>
 
+#include "disagg/base/units.h"
 #include "disagg/perf/sharding.h"
 
 namespace disagg::parallel {
 
 double SglangReservedBytes(double hbm_bytes, const perf::Mapping& mapping) {
-  constexpr double kMiB = 1024.0 * 1024.0, kGiB = 1024.0 * kMiB;
+  constexpr double kMiB = kGiB / 1024.0;
+  // SGLang's own chunk for the GPU's size, never below its 2048-token floor.
   const double chunk = hbm_bytes < 35 * kGiB ? 2048 : hbm_bytes < 160 * kGiB ? 8192 : 16384;
-  double reserved =
-      512 * kMiB + 1.5 * kMiB * std::max(chunk, 2048.0) + mapping.tp * mapping.pp / 8.0 * kGiB;
+  double reserved = 512 * kMiB + 1.5 * kMiB * chunk + mapping.tp * mapping.pp / 8.0 * kGiB;
   if (hbm_bytes > 60 * kGiB) reserved = std::max(reserved, 10 * kGiB);
   return reserved;
 }
