@@ -215,6 +215,27 @@ TEST_F(CliTest, Fp4WeightOnlyOnHopper) {
               1e-9);
 }
 
+// DeepSeek-R1 on 48 and 64 attention-DP ranks with EP 48 and 64: 256 experts
+// make 6 and 4 slots per GPU (the EP-48 layout holds 32 replicas). Everything
+// else on a GPU is the same, so the weights differ by two experts per MoE
+// layer: 2 x 58 x 44,040,192 parameters x 1 byte (fp8) = 5,108,662,272 B.
+TEST_F(CliTest, WideExpertParallelismWithReplicaSlots) {
+  auto weights = [&](const char* ranks) {
+    RunResult r = Run({"estimate", "--model", "deepseek-r1", "--system", "gb200", "--precision",
+                       "fp8", "--dp-attn", ranks, "--ep", ranks, "--isl", "1024", "--osl", "1024",
+                       "--batch", ranks, "--json"});
+    EXPECT_EQ(r.status, 0) << r;
+    Json j = Json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+    EXPECT_FALSE(j.is_discarded()) << r.out;
+    return j.is_discarded() ? 0.0 : j["memory_bytes"]["weights"].get<double>();
+  };
+  EXPECT_NEAR(weights("48") - weights("64"), 5108662272.0, 1.0);
+  // More expert ranks than experts is still an error naming the flag.
+  RunResult r = Run({"estimate", "--model", "mixtral-8x7b", "--system", "gb200", "--dp-attn", "16",
+                     "--ep", "16", "--isl", "100", "--osl", "10"});
+  ExpectUsageError(r, {"ep 16", "8 experts"});
+}
+
 TEST_F(CliTest, ExpertParallelismOnADenseModel) {
   RunResult r = Run({"estimate", "--model", "llama-3.1-70b", "--system", "h100_sxm", "--isl", "100",
                      "--osl", "10", "--tp", "8", "--ep", "8"});

@@ -88,7 +88,10 @@ void AddMappingFlags(CLI::App* app, MappingFlags& f) {
   app->add_option("--pp", f.pp, "pipeline stages")->capture_default_str();
   app->add_option("--dp-attn", f.dp, "attention data-parallel ranks (MoE models)")
       ->capture_default_str();
-  app->add_option("--ep", f.ep, "expert-parallel ranks (default: tp x dp-attn / moe-tp)");
+  app->add_option(
+      "--ep", f.ep,
+      "expert-parallel ranks (default: tp x dp-attn / moe-tp); one that does not divide "
+      "the experts holds ceil(experts / ep) slots per GPU, the spare ones replicas");
   app->add_option("--moe-tp", f.moe_tp, "tensor parallelism inside each expert (default 1)");
 }
 

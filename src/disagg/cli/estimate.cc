@@ -108,6 +108,9 @@ void RunEstimate(const EstimateFlags& f) {
   out["phase"] = f.phase;
   out["mapping"] = Json{{"tp", map.tp},     {"pp", map.pp},         {"dp_attn", map.dp},
                         {"ep", map.moe_ep}, {"moe_tp", map.moe_tp}, {"gpus", map.gpus()}};
+  if (model.is_moe()) {
+    out["mapping"]["expert_slots_per_gpu"] = perf::ExpertSlotsPerRank(model.num_experts, map);
+  }
   out["batch"] = batch;
   out["mtp"] = Json{{"depth", specs.speculation.depth},
                     {"acceptance", specs.speculation.acceptance},
@@ -132,6 +135,14 @@ void RunEstimate(const EstimateFlags& f) {
                   specs.precision.name, hardware::BackendName(specs.backend));
   text += fmt::format("mapping {} ({} GPUs), {} batch {}, ISL {}, OSL {}\n", map.Label(),
                       map.gpus(), f.phase, batch, isl, osl);
+  if (const int slots = perf::ExpertSlotsPerRank(model.num_experts, map);
+      model.is_moe() && slots * map.moe_ep > model.num_experts) {
+    // Not a divisor: the load balancer's layout, which the engines need told.
+    text += fmt::format(
+        "expert slots: {} per GPU, {} in all for {} experts ({} replicas placed by the engine's "
+        "expert load balancer, e.g. TensorRT-LLM num_slots, SGLang --ep-num-redundant-experts)\n",
+        slots, slots * map.moe_ep, model.num_experts, slots * map.moe_ep - model.num_experts);
+  }
   if (specs.speculation.depth > 0) {
     text += fmt::format(
         "MTP speculative decoding: {} drafted tokens per step, acceptance {}, {:.2f} tokens per "

@@ -14,7 +14,7 @@ namespace disagg::parallel {
 enum class Infeasible {
   kNone = 0,
   kHeadsNotDivisible,     // attention (or linear-attention) heads % tp != 0
-  kExpertsNotDivisible,   // experts % moe_ep != 0, or expert width % moe_tp != 0
+  kExpertsNotDivisible,   // moe_ep > experts, or expert width % moe_tp != 0
   kTpExceedsDomain,       // tensor parallelism across NVLink domains
   kPpExceedsLayers,       // more stages than layers
   kDpNeedsMoe,            // attention DP on a dense model (use more instances)

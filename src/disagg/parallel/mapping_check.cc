@@ -71,10 +71,13 @@ Feasibility CheckMapping(const model::ModelSpec& model, const hardware::SystemSp
                 fmt::format("moe_tp x ep = {} x {} must equal tp x dp = {} x {}", m.moe_tp,
                             m.moe_ep, m.tp, m.dp));
   }
-  if (model.num_experts % m.moe_ep != 0) {
-    return fail(Infeasible::kExpertsNotDivisible,
-                fmt::format("{} experts of {} are not divisible by ep {}", model.num_experts,
-                            model.name, m.moe_ep));
+  // An ep that does not divide the experts is legal: the spare slots hold
+  // replicas (perf::ExpertSlotsPerRank). Only more ranks than experts leave a
+  // rank nothing of its own to hold.
+  if (m.moe_ep > model.num_experts) {
+    return fail(
+        Infeasible::kExpertsNotDivisible,
+        fmt::format("ep {} exceeds the {} experts of {}", m.moe_ep, model.num_experts, model.name));
   }
   if (model.moe_intermediate_size % m.moe_tp != 0) {
     return fail(Infeasible::kExpertsNotDivisible,

@@ -7,7 +7,8 @@
 // layers of an MoE model are spread over moe_tp x moe_ep = tp x dp GPUs
 // (moe_ep expert-parallel ranks, each expert sliced moe_tp ways). With dp = 1
 // and moe_ep > 1 this is TEP; with dp > 1, DEP. Dense FFN layers are
-// tensor-parallel over `tp`.
+// tensor-parallel over `tp`. An moe_ep that does not divide the experts is a
+// layout with redundant experts (ExpertSlotsPerRank).
 #ifndef DISAGG_PERF_MAPPING_H_
 #define DISAGG_PERF_MAPPING_H_
 
@@ -37,6 +38,17 @@ struct Mapping {
     return s;
   }
 };
+
+// Expert slots each expert-parallel rank holds: ceil(experts / moe_ep). Where
+// moe_ep does not divide the experts, the engines place the experts with a
+// load balancer and fill the spare slots with replicas of the busiest ones
+// (TensorRT-LLM's MoE load balancer `num_slots`, SGLang's
+// --ep-num-redundant-experts, vLLM's EPLB `num_redundant_experts`): DeepSeek-R1's
+// 256 experts on EP 48 are 288 slots, 6 per GPU. The replicas keep the ranks'
+// loads even, so a rank computes 1/moe_ep of the routed rows either way.
+inline int ExpertSlotsPerRank(int experts, const Mapping& m) {
+  return m.moe_ep < 1 ? experts : (experts + m.moe_ep - 1) / m.moe_ep;
+}
 
 }  // namespace disagg::perf
 

@@ -35,7 +35,8 @@ void AddLayerWeights(const model::ModelSpec& m, const Precision& p, const Mappin
   if (kind.ffn == FfnType::kDense) {
     w.dense_ffn += m.DenseFfnParams() / map.tp * gemm_b;
   } else {
-    w.experts += m.num_experts * m.ExpertParams() / (map.moe_ep * map.moe_tp) * p.moe.WeightBytes();
+    w.experts += ExpertSlotsPerRank(m.num_experts, map) * m.ExpertParams() / map.moe_tp *
+                 p.moe.WeightBytes();
     w.experts += m.SharedExpertParams() / map.tp * gemm_b;
     w.experts += m.RouterParams() * BytesPerElement(DType::kBf16);
   }

@@ -7,7 +7,8 @@
 // kv_a are replicated on every GPU), KV heads are split over `tp` and
 // replicated when tp exceeds them, MLA's latent cache is not split by `tp`;
 // attention weights are replicated over attention-DP ranks; dense FFN and
-// shared experts are split over `tp`; routed experts over moe_ep x moe_tp; the
+// shared experts are split over `tp`; routed experts over moe_ep x moe_tp
+// (ExpertSlotsPerRank experts per expert-parallel rank, replicas included); the
 // embedding lives on the first pipeline stage and the LM head on the last,
 // both split over `tp`. Pipeline stage s holds layers
 // [s*L/pp, (s+1)*L/pp) (integer division).

@@ -247,7 +247,7 @@ void StepModel::Moe(const BatchShape& b, double batch_tokens, StepBreakdown& c) 
   // none); otherwise the group's GPUs all see the same tokens.
   const double group_tokens = map.dp > 1 ? std::min(t * map.dp, batch_tokens) : t;
   const double assignments = group_tokens * m.experts_per_token;
-  const double local_experts = static_cast<double>(m.num_experts) / map.moe_ep;
+  const double local_experts = ExpertSlotsPerRank(m.num_experts, map);
   const double mean_rank = assignments / map.moe_ep;
   // The busiest expert rank: a persistent routing skew (moe_imbalance) plus
   // the excess of random picks, the expected maximum of moe_ep near-Poisson

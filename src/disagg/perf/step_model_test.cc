@@ -253,6 +253,21 @@ TEST(Sharding, ExpertParallelismDividesExpertMemory) {
   EXPECT_NEAR(ep64, routed / 64 + rest, 1);
 }
 
+TEST(Sharding, AnExpertParallelismThatDoesNotDivideTheExpertsHoldsWholeSlots) {
+  auto m = CatalogModel("deepseek-r1");
+  auto p = Preset("fp8");
+  // 256 experts on EP 48: ceil(256 / 48) = 6 slots per GPU (288 slots, 32 of
+  // them replicas); on EP 72: ceil(3.56) = 4 (288 slots). Each slot is one
+  // whole expert, 44,040,192 parameters x 1 byte, in each of 58 MoE layers.
+  double rest = 58 * (44040192.0 + 2 * 7168.0 * 256);  // shared expert + bf16 router
+  double ep48 = WeightBytesPerGpu(m, p, Mapping{1, 1, 48, 1, 48}, 0).experts;
+  double ep72 = WeightBytesPerGpu(m, p, Mapping{1, 1, 72, 1, 72}, 0).experts;
+  EXPECT_NEAR(ep48, 58 * 6 * 44040192.0 + rest, 1);
+  EXPECT_NEAR(ep72, 58 * 4 * 44040192.0 + rest, 1);
+  EXPECT_EQ(ExpertSlotsPerRank(256, Mapping{1, 1, 8, 1, 8}), 32);  // divides: no replicas
+  EXPECT_EQ(ExpertSlotsPerRank(256, Mapping{1, 1, 48, 1, 48}), 6);
+}
+
 TEST(Pipeline, UnchunkedPrefillMatchesOneStep) {
   auto m = CatalogModel("llama-3.1-70b");
   auto sys = CatalogSystem("h100_sxm");
