@@ -137,7 +137,7 @@ void RunEstimate(const EstimateFlags& f) {
                       map.gpus(), f.phase, batch, isl, osl);
   if (const int slots = perf::ExpertSlotsPerRank(model.num_experts, map);
       model.is_moe() && slots * map.moe_ep > model.num_experts) {
-    // Not a divisor: the load balancer's layout, which the engines need told.
+    // Not a divisor: the engine must be launched with this many slots.
     text += fmt::format(
         "expert slots: {} per GPU, {} in all for {} experts ({} replicas placed by the engine's "
         "expert load balancer, e.g. TensorRT-LLM num_slots, SGLang --ep-num-redundant-experts)\n",
