@@ -108,9 +108,8 @@ void RunEstimate(const EstimateFlags& f) {
   out["phase"] = f.phase;
   out["mapping"] = Json{{"tp", map.tp},     {"pp", map.pp},         {"dp_attn", map.dp},
                         {"ep", map.moe_ep}, {"moe_tp", map.moe_tp}, {"gpus", map.gpus()}};
-  if (model.is_moe()) {
-    out["mapping"]["expert_slots_per_gpu"] = perf::ExpertSlotsPerRank(model.num_experts, map);
-  }
+  const int slots = model.is_moe() ? perf::ExpertSlotsPerRank(model.num_experts, map) : 0;
+  if (model.is_moe()) out["mapping"]["expert_slots_per_gpu"] = slots;
   out["batch"] = batch;
   out["mtp"] = Json{{"depth", specs.speculation.depth},
                     {"acceptance", specs.speculation.acceptance},
@@ -135,8 +134,7 @@ void RunEstimate(const EstimateFlags& f) {
                   specs.precision.name, hardware::BackendName(specs.backend));
   text += fmt::format("mapping {} ({} GPUs), {} batch {}, ISL {}, OSL {}\n", map.Label(),
                       map.gpus(), f.phase, batch, isl, osl);
-  if (const int slots = perf::ExpertSlotsPerRank(model.num_experts, map);
-      model.is_moe() && slots * map.moe_ep > model.num_experts) {
+  if (slots * map.moe_ep > model.num_experts) {
     // Not a divisor: the engine must be launched with this many slots.
     text += fmt::format(
         "expert slots: {} per GPU, {} in all for {} experts ({} replicas placed by the engine's "
