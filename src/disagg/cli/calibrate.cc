@@ -303,6 +303,10 @@ void AddCalibrateCommand(CLI::App& app) {
                   "weight of the TTFT errors against the TPOT errors in the fit's loss")
       ->check(CLI::Range(0.0, 100.0))
       ->capture_default_str();
+  cmd->add_option("--accuracy-out", flags->accuracy_out,
+                  "write the cross-validated errors per system, backend and mode (and, with "
+                  "--leave-one-gpu-out, per held-out GPU) as the accuracy record estimate, "
+                  "frontier and simulate cite (the catalog's is data/validation/accuracy.json)");
   cmd->add_flag("--write-catalog", flags->write_catalog,
                 "write the fitted values into data/hardware/<system>.json");
   cmd->add_flag("--rows", flags->rows, "also list every row with its predictions");

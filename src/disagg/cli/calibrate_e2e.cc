@@ -7,6 +7,7 @@
 #include <set>
 
 #include "disagg/base/files.h"
+#include "disagg/calib/accuracy.h"
 #include "disagg/calib/e2e_fit.h"
 #include "disagg/calib/validate.h"
 #include "disagg/cli/common.h"
@@ -52,6 +53,18 @@ void RunEndToEnd(const CalibrateFlags& f) {
   if (f.folds == 1 || f.folds < 0) DieF("--folds: expected 0 (off) or at least 2, got {}", f.folds);
   RequirePositive(f.max_evals, "--max-evals");
   if (!f.output.empty()) Unwrap(CheckWritable(f.output, "-o"));
+  if (!f.accuracy_out.empty()) {
+    if (f.folds < 2)
+      DieF("--accuracy-out {}: needs cross-validation (--folds 2 or more)", f.accuracy_out);
+    // The record speaks for every system the catalog answers for.
+    if (!f.system.empty() || !f.backend.empty()) {
+      DieF(
+          "--accuracy-out {}: the record covers every system and backend; drop --system and "
+          "--backend",
+          f.accuracy_out);
+    }
+    Unwrap(CheckWritable(f.accuracy_out, "--accuracy-out"));
+  }
   calib::SiliconData data = Unwrap(calib::ReadSilicon(f.csv));
   std::vector<const calib::SiliconRow*> rows;
   std::string only_system;
@@ -144,6 +157,8 @@ void RunEndToEnd(const CalibrateFlags& f) {
   }
   out["systems"] = systems_json;
 
+  std::vector<calib::RowPrediction> cross_validated;
+  std::map<std::string, calib::ErrorSummary> held_out;
   if (f.folds >= 2) {
     if (!f.json) std::fprintf(stderr, "%d-fold cross-validation ...\n", f.folds);
     auto cv = Unwrap(calib::CrossValidate(rows, systems, f.folds, fo, po));
@@ -161,6 +176,7 @@ void RunEndToEnd(const CalibrateFlags& f) {
               report::Percent(cv.summary.ttft_median_ape)});
     out["cross_validation"] =
         Json{{"folds", f.folds}, {"overall", ErrorJson(cv.summary)}, {"groups", groups}};
+    cross_validated = std::move(cv.predictions);
     text += fmt::format("\n{}-fold cross-validation, folds by benchmark run:\n", f.folds);
     text += t.Render("  ");
   }
@@ -172,6 +188,7 @@ void RunEndToEnd(const CalibrateFlags& f) {
       if (!f.json) std::fprintf(stderr, "leaving %s out ...\n", name.c_str());
       auto cv = Unwrap(calib::LeaveOneSystemOut(rows, systems, name, fo, po));
       loo[name] = ErrorJson(cv.summary);
+      held_out[name] = cv.summary;
       t.AddRow({name, std::to_string(cv.summary.rows), report::Percent(cv.summary.tpot_mape),
                 report::Percent(cv.summary.tpot_median_ape), report::Percent(cv.summary.ttft_mape),
                 report::Percent(cv.summary.ttft_median_ape)});
@@ -191,6 +208,12 @@ void RunEndToEnd(const CalibrateFlags& f) {
     for (const auto& [name, spec] : fitted) {
       files.push_back({spec.source, SystemJsonWithCalibration(spec, spec.calibration)});
     }
+  }
+  if (!f.accuracy_out.empty()) {
+    auto record = calib::MakeAccuracyRecord(
+        f.csv.substr(f.csv.find_last_of('/') + 1), calib::ReplaySummary(po.benchmark_requests),
+        calib::DescribeLoss(fo), f.folds, cross_validated, held_out);
+    files.push_back({f.accuracy_out, calib::AccuracyToJson(record).dump(2) + "\n"});
   }
   for (const auto& [path, content] : files) {
     Unwrap(WriteFileAtomically(path, content));

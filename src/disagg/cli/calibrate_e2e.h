@@ -17,6 +17,7 @@ struct CalibrateFlags {
   std::string system;
   std::string backend;
   std::string output;
+  std::string accuracy_out;  // the cross-validated accuracy record (calib/accuracy.h)
   int starts = 8;
   int folds = 5;
   int max_evals = calib::E2eFitOptions{}.max_evals;

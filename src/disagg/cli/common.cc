@@ -95,6 +95,13 @@ void AddMappingFlags(CLI::App* app, MappingFlags& f) {
   app->add_option("--moe-tp", f.moe_tp, "tensor parallelism inside each expert (default 1)");
 }
 
+calib::AccuracyCitation CiteAccuracy(const std::string& system, hardware::Backend backend,
+                                     const std::string& mode) {
+  const auto record = Unwrap(calib::LoadCatalogAccuracy());
+  return calib::Lookup(record ? &*record : nullptr, system,
+                       std::string(hardware::BackendName(backend)), mode);
+}
+
 void RequirePositive(double value, const char* flag) {
   if (!(value > 0)) DieF("{}: must be positive, got {}", flag, value);
 }

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "disagg/base/error.h"
+#include "disagg/calib/accuracy.h"
 #include "disagg/hardware/system_spec.h"
 #include "disagg/model/model_spec.h"
 #include "disagg/perf/mapping.h"
@@ -75,6 +76,12 @@ void AddMappingFlags(CLI::App* app, MappingFlags& flags);
 // Fills the MoE degrees (default: experts spread over every GPU of the
 // group, ep = tp x dp) and checks legality; Dies naming the flags.
 perf::Mapping ResolveMapping(const Specs& specs, const MappingFlags& flags);
+
+// What the catalog's accuracy record (calib/accuracy.h) says of answers for
+// `system` under `backend` in `mode` ("agg", "disagg" or "*"). A record that
+// is there but unusable Dies naming the file; call it before printing.
+calib::AccuracyCitation CiteAccuracy(const std::string& system, hardware::Backend backend,
+                                     const std::string& mode);
 
 // Positive integer / number checks naming the flag.
 void RequirePositive(double value, const char* flag);

@@ -382,6 +382,8 @@ void RunSimulate(const SimulateFlags& f) {
     return;
   }
   if (!f.planner.plot.empty()) DieF("--plot: needs --planner or --compare");
+  const auto accuracy =
+      CiteAccuracy(specs.system.name, specs.backend, c.deployment.disaggregated ? "disagg" : "agg");
 
   AtomicFileWriter requests_out, timeline_out;
   if (!f.requests_out.empty()) {
@@ -406,9 +408,12 @@ void RunSimulate(const SimulateFlags& f) {
   report::SimContext ctx{specs.model.name,        specs.system.name, specs.precision.name,
                          c.deployment.Describe(), c.ftl_max,         c.ttl_max};
   if (f.json) {
-    std::fputs((report::SimJson(*result, ctx).dump(2) + "\n").c_str(), stdout);
+    Json j = report::SimJson(*result, ctx);
+    j["measured_accuracy"] = calib::CitationJson(accuracy);
+    std::fputs((j.dump(2) + "\n").c_str(), stdout);
   } else {
     std::fputs(report::SimText(*result, ctx).c_str(), stdout);
+    std::fprintf(stdout, "\nMeasured accuracy: %s\n", accuracy.text.c_str());
   }
 }
 
