@@ -43,7 +43,8 @@ std::string ModeWords(const std::string& mode) {
 }
 
 std::string KeyWords(const AccuracyKey& k) {
-  std::string s = k.system == "*" ? "every system" : k.system;
+  std::string s = k.model == "*" ? "" : k.model + " on ";
+  s += k.system == "*" ? "every system" : k.system;
   s += k.backend == "*" ? ", every backend" : ", " + k.backend;
   s += k.mode == "*" ? ", both modes" : ", " + ModeWords(k.mode);
   return s;
@@ -73,7 +74,11 @@ AccuracyRecord MakeAccuracyRecord(const std::string& csv, const std::string& rep
     if (mode != "agg" && mode != "disagg") continue;  // the headline rows only
     for (const std::string& s : {p.row->system, std::string("*")}) {
       for (const std::string& b : {p.row->backend_name, std::string("*")}) {
-        for (const std::string& m : {mode, std::string("*")}) members[{s, b, m}].push_back(&p);
+        for (const std::string& m : {mode, std::string("*")}) {
+          for (const std::string& n : {p.row->model, std::string("*")}) {
+            members[{s, b, m, n}].push_back(&p);
+          }
+        }
       }
     }
   }
@@ -88,6 +93,7 @@ Json AccuracyToJson(const AccuracyRecord& rec) {
     g["system"] = k.system;
     g["backend"] = k.backend;
     g["mode"] = k.mode;
+    g["model"] = k.model;
     groups.push_back(g);
   }
   Json loo = Json::object();
@@ -118,14 +124,14 @@ Result<AccuracyRecord> ParseAccuracy(const Json& json, const std::string& origin
     } else {
       for (size_t i = 0; i < groups->size() && r.ok(); ++i) {
         JsonReader g((*groups)[i], origin, r.KeyPath("groups") + fmt::format("[{}]", i));
-        AccuracyKey k{g.String("system"), g.String("backend"), g.String("mode")};
+        AccuracyKey k{g.String("system"), g.String("backend"), g.String("mode"), g.String("model")};
         if (g.ok() && k.mode != "agg" && k.mode != "disagg" && k.mode != "*") {
           g.Fail("mode", "expected \"agg\", \"disagg\" or \"*\", got \"" + k.mode + "\"");
         }
         ErrorSummary s = ReadSummary(g);
         if (g.ok() && rec.groups.contains(k)) {
-          g.Fail("system",
-                 fmt::format("group {} / {} / {} appears twice", k.system, k.backend, k.mode));
+          g.Fail("system", fmt::format("group {} / {} / {} / {} appears twice", k.system, k.backend,
+                                       k.mode, k.model));
         }
         r.Absorb(g);
         rec.groups[k] = s;
@@ -226,6 +232,39 @@ AccuracyCitation Lookup(const AccuracyRecord* rec, const std::string& system,
   return c;
 }
 
+AccuracyCitation LookupModel(const AccuracyRecord* rec, const std::string& model,
+                             const std::string& system, const std::string& backend,
+                             const std::string& mode) {
+  AccuracyCitation c;
+  if (rec == nullptr) {
+    c.text = "no validation record in this catalog (" + CatalogAccuracyPath() + ")";
+    return c;
+  }
+  c.folds = rec->folds;
+  const std::pair<AccuracyKey, Evidence> order[] = {
+      {{system, backend, mode, model}, Evidence::kGroup},
+      {{system, "*", mode, model}, Evidence::kCoarser},
+      {{"*", backend, mode, model}, Evidence::kOtherSystems},
+      {{"*", "*", mode, model}, Evidence::kOtherSystems}};
+  for (const auto& [k, e] : order) {
+    auto it = rec->groups.find(k);
+    if (it == rec->groups.end() || it->second.rows < kMinAccuracyRows) continue;
+    c.evidence = e;
+    c.key = k;
+    c.errors = it->second;
+    c.text = fmt::format("{} on {} measured benchmark rows of {} ({}-fold cross-validated)",
+                         Figures(it->second), it->second.rows, KeyWords(k), rec->folds);
+    return c;
+  }
+  const auto all = rec->groups.find(AccuracyKey{"*", "*", mode, model});
+  const long long rows = all == rec->groups.end() ? 0 : all->second.rows;
+  const std::string where = mode == "*" ? "" : " " + ModeWords(mode);
+  c.text = rows == 0 ? fmt::format("{} was never measured{} ({})", model, where, rec->csv)
+                     : fmt::format("only {} measured rows of {}{} ({}), too few to cite", rows,
+                                   model, where, rec->csv);
+  return c;
+}
+
 Json CitationJson(const AccuracyCitation& c) {
   static constexpr const char* kNames[] = {"group", "coarser_group", "other_systems", "spec_sheet",
                                            "none"};
@@ -236,7 +275,10 @@ Json CitationJson(const AccuracyCitation& c) {
     j["worst"] = SummaryJson(c.errors);
     j["best"] = SummaryJson(c.best);
   } else {
-    j["group"] = Json{{"system", c.key.system}, {"backend", c.key.backend}, {"mode", c.key.mode}};
+    j["group"] = Json{{"system", c.key.system},
+                      {"backend", c.key.backend},
+                      {"mode", c.key.mode},
+                      {"model", c.key.model}};
     j["errors"] = SummaryJson(c.errors);
   }
   return j;

@@ -39,6 +39,7 @@ inline constexpr long long kMinAccuracyRows = 20;
 // "*" in a field stands for every value of it.
 struct AccuracyKey {
   std::string system, backend, mode;  // mode: "agg" or "disagg"
+  std::string model = "*";            // catalog name
   auto operator<=>(const AccuracyKey&) const = default;
 };
 
@@ -52,8 +53,8 @@ struct AccuracyRecord {
 };
 
 // The record of a cross-validation (and optional leave-one-GPU-out runs):
-// every group of system x backend x mode, with "*" for each field, that has
-// at least one headline row (agg or disagg, fully described).
+// every group of system x backend x mode x model, with "*" for each field,
+// that has at least one headline row (agg or disagg, fully described).
 AccuracyRecord MakeAccuracyRecord(const std::string& csv, const std::string& replay,
                                   const std::string& fit, int folds,
                                   const std::vector<RowPrediction>& cross_validated,
@@ -88,6 +89,14 @@ struct AccuracyCitation {
 // (no record): the citation says so.
 AccuracyCitation Lookup(const AccuracyRecord* record, const std::string& system,
                         const std::string& backend, const std::string& mode);
+
+// What the record says of answers for `model` (a catalog name): its own
+// measured rows in `mode`, narrowest first (this system and backend, this
+// system, this backend on every system, every system); kNone when fewer than
+// kMinAccuracyRows of them were measured in that mode.
+AccuracyCitation LookupModel(const AccuracyRecord* record, const std::string& model,
+                             const std::string& system, const std::string& backend,
+                             const std::string& mode);
 
 Json CitationJson(const AccuracyCitation& citation);
 

@@ -20,9 +20,10 @@ struct Fixture {
   // with signed errors `ttft_err` and `tpot_err` (measured TTFT 1 s, TPOT
   // 10 ms, 128 output tokens).
   void Add(const std::string& system, const std::string& backend, bool disagg, double ttft_err,
-           double tpot_err, int copies = 1) {
+           double tpot_err, int copies = 1, const std::string& model = "llama-3.1-8b") {
     for (int i = 0; i < copies; ++i) {
       SiliconRow& r = rows.emplace_back();
+      r.model = model;
       r.system = system;
       r.backend_name = backend;
       r.disaggregated = disagg;
@@ -72,9 +73,10 @@ TEST(AccuracyRecord, GroupsEverySystemBackendAndModeWithWildcards) {
   EXPECT_EQ(rec.groups.at({"*", "*", "disagg"}).rows, 1);
   EXPECT_EQ(rec.groups.at({"*", "vllm", "*"}).rows, 1);
   // Each row's groups: its system or "*", its backend or "*", its mode or
-  // "*", 8. The two kinds of row share the 2 with backend and mode both "*":
-  // 8 + 8 - 2 = 14.
-  EXPECT_EQ(rec.groups.size(), 14u);
+  // "*", its model or "*", 16. The two kinds of row (one model) share the 4
+  // with backend and mode both "*": 16 + 16 - 4 = 28.
+  EXPECT_EQ(rec.groups.size(), 28u);
+  EXPECT_EQ(rec.groups.at({"*", "*", "agg", "llama-3.1-8b"}).rows, 2);
   EXPECT_FALSE(rec.groups.contains(AccuracyKey{"h200_sxm", "trtllm", "disagg"}));
 }
 
@@ -118,6 +120,34 @@ TEST(AccuracyLookup, CitesTheNarrowestGroupWithEnoughRows) {
   auto every_backend = Lookup(&rec, "b200_sxm", "vllm", "agg");
   EXPECT_EQ(every_backend.key, (AccuracyKey{"*", "*", "agg"}));
   EXPECT_NEAR(every_backend.errors.ttft_mape, (20 * 0.2 + 19 * 0.4 + 20 * 0.6) / 59, 1e-12);
+}
+
+TEST(AccuracyLookup, AModelCitesItsOwnRowsInItsMode) {
+  Fixture f;
+  f.Add("h200_sxm", "trtllm", false, 0.2, 0.1, kMinAccuracyRows, "llama-3.1-70b");
+  f.Add("b200_sxm", "trtllm", false, 0.6, 0.1, 15, "deepseek-r1");
+  f.Add("h200_sxm", "sglang", false, 0.4, 0.1, 10, "deepseek-r1");
+  f.Add("h200_sxm", "trtllm", true, 0.3, 0.1, 5, "deepseek-r1");
+  auto rec = Record(f);
+  auto own = LookupModel(&rec, "llama-3.1-70b", "h200_sxm", "trtllm", "agg");
+  EXPECT_EQ(own.evidence, Evidence::kGroup);
+  EXPECT_NEAR(own.errors.ttft_mape, 0.2, 1e-12);
+  EXPECT_NE(own.text.find("llama-3.1-70b on h200_sxm"), std::string::npos) << own.text;
+  // DeepSeek-R1 co-located: 15 rows on b200, 10 on h200; neither system
+  // alone has 20, every system has 25: (15 x 0.6 + 10 x 0.4) / 25 = 0.52.
+  auto r1 = LookupModel(&rec, "deepseek-r1", "h200_sxm", "trtllm", "agg");
+  EXPECT_EQ(r1.evidence, Evidence::kOtherSystems);
+  EXPECT_EQ(r1.key, (AccuracyKey{"*", "*", "agg", "deepseek-r1"}));
+  EXPECT_NEAR(r1.errors.ttft_mape, 0.52, 1e-12);
+  // Disaggregated: 5 rows, too few; the co-located ones do not stand in.
+  auto few = LookupModel(&rec, "deepseek-r1", "h200_sxm", "trtllm", "disagg");
+  EXPECT_EQ(few.evidence, Evidence::kNone);
+  EXPECT_NE(few.text.find("only 5 measured rows of deepseek-r1 disaggregated"), std::string::npos)
+      << few.text;
+  auto never = LookupModel(&rec, "llama-3.1-405b", "h200_sxm", "trtllm", "agg");
+  EXPECT_EQ(never.evidence, Evidence::kNone);
+  EXPECT_NE(never.text.find("llama-3.1-405b was never measured co-located"), std::string::npos)
+      << never.text;
 }
 
 TEST(AccuracyLookup, AnUnmeasuredGpuGetsTheLeaveOneGpuOutRange) {

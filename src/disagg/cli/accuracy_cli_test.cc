@@ -65,15 +65,16 @@ class RecordedCatalog {
 };
 
 testing::Json Group(const char* system, const char* backend, const char* mode, int rows,
-                    double ttft, double tpot) {
-  return {{"system", system},       {"backend", backend},      {"mode", mode},
-          {"rows", rows},           {"ttft_mape", ttft},       {"tpot_mape", tpot},
-          {"ttft_median_ape", 0.1}, {"tpot_median_ape", 0.05}, {"ttft_bias", -0.05},
-          {"tpot_bias", 0.0}};
+                    double ttft, double tpot, const char* model = "*") {
+  return {{"system", system},   {"backend", backend},     {"mode", mode},
+          {"model", model},     {"rows", rows},           {"ttft_mape", ttft},
+          {"tpot_mape", tpot},  {"ttft_median_ape", 0.1}, {"tpot_median_ape", 0.05},
+          {"ttft_bias", -0.05}, {"tpot_bias", 0.0}};
 }
 
-// h100 measured co-located only (30 rows, TTFT 25%, TPOT 10%); disaggregated
-// rows on other systems (40 rows, TTFT 40%); b200 and gb200 left out once.
+// h100 measured co-located only (30 rows, TTFT 25%, TPOT 10%; 22 of them
+// Llama-3.1-8B's, 15% and 5%); disaggregated rows on other systems (40 rows,
+// TTFT 40%); b200 and gb200 left out once.
 testing::Json HandRecord() {
   testing::Json loo{{"b200_sxm", Group("", "", "", 100, 0.31, 0.18)},
                     {"gb200", Group("", "", "", 50, 0.52, 0.16)}};
@@ -81,6 +82,7 @@ testing::Json HandRecord() {
     g.erase("system");
     g.erase("backend");
     g.erase("mode");
+    g.erase("model");
   }
   return {
       {"csv", "m.csv"},
@@ -93,7 +95,9 @@ testing::Json HandRecord() {
         Group("h100_sxm", "*", "agg", 30, 0.25, 0.10), Group("h100_sxm", "*", "*", 30, 0.25, 0.10),
         Group("b200_sxm", "sglang", "disagg", 40, 0.40, 0.12),
         Group("*", "*", "agg", 30, 0.25, 0.10), Group("*", "*", "disagg", 40, 0.40, 0.12),
-        Group("*", "*", "*", 70, 0.34, 0.11)}},
+        Group("*", "*", "*", 70, 0.34, 0.11),
+        Group("h100_sxm", "*", "agg", 22, 0.15, 0.05, "llama-3.1-8b"),
+        Group("*", "*", "agg", 22, 0.15, 0.05, "llama-3.1-8b")}},
       {"leave_one_gpu_out", loo}};
 }
 
@@ -109,10 +113,11 @@ TEST_F(CliTest, CalibrateAccuracyOutRecordsTheCrossValidation) {
   EXPECT_EQ(rec["folds"], 2);
   EXPECT_EQ(rec["csv"], "m.csv");
   // Every held-out row lands in its own group and in each wildcard group:
-  // h100/trtllm/agg, with "*" for any of the three fields, 8 groups of the
-  // same rows, whose figures are the cross-validation's overall ones.
+  // h100/trtllm/agg/llama-3.1-8b, with "*" for any of the four fields, 16
+  // groups of the same rows, whose figures are the cross-validation's
+  // overall ones.
   const auto& overall = j["cross_validation"]["overall"];
-  ASSERT_EQ(rec["groups"].size(), 8u) << rec.dump(1);
+  ASSERT_EQ(rec["groups"].size(), 16u) << rec.dump(1);
   for (const auto& g : rec["groups"]) {
     EXPECT_EQ(g["rows"], overall["rows"]);
     EXPECT_DOUBLE_EQ(g["ttft_mape"].get<double>(), overall["ttft_mape"].get<double>());
@@ -140,8 +145,11 @@ TEST_F(CliTest, AnswersCiteTheCatalogsAccuracyRecord) {
                      "--osl", "128", "--json"});
   ASSERT_EQ(e.status, 0) << e;
   const auto ej = testing::Json::parse(e.out)["measured_accuracy"];
-  EXPECT_EQ(ej["evidence"], "group");
-  EXPECT_DOUBLE_EQ(ej["errors"]["ttft_mape"].get<double>(), 0.25);
+  EXPECT_EQ(ej["deployment"]["evidence"], "group");
+  EXPECT_DOUBLE_EQ(ej["deployment"]["errors"]["ttft_mape"].get<double>(), 0.25);
+  // The model's own rows exist co-located only; estimate speaks for both
+  // modes, where 22 rows are not recorded: not cited.
+  EXPECT_EQ(ej["model"]["evidence"], "none");
   RunResult et = Run({"estimate", "--model", "llama-3.1-8b", "--system", "h100_sxm", "--isl",
                       "1024", "--osl", "128"});
   EXPECT_TRUE(Contains(et.out, "TTFT 25% / TPOT 10% mean absolute error")) << et;
@@ -152,9 +160,13 @@ TEST_F(CliTest, AnswersCiteTheCatalogsAccuracyRecord) {
                      "--osl", "128", "--max-instance-gpus", "2", "--json"});
   ASSERT_EQ(f.status, 0) << f;
   const auto fj = testing::Json::parse(f.out)["measured_accuracy"];
-  EXPECT_EQ(fj["colocated"]["evidence"], "group");
-  EXPECT_EQ(fj["disaggregated"]["evidence"], "other_systems");
-  EXPECT_DOUBLE_EQ(fj["disaggregated"]["errors"]["ttft_mape"].get<double>(), 0.40);
+  EXPECT_EQ(fj["colocated"]["deployment"]["evidence"], "group");
+  EXPECT_EQ(fj["disaggregated"]["deployment"]["evidence"], "other_systems");
+  EXPECT_DOUBLE_EQ(fj["disaggregated"]["deployment"]["errors"]["ttft_mape"].get<double>(), 0.40);
+  // Co-located, the model's own 22 rows on h100 (every backend).
+  EXPECT_EQ(fj["colocated"]["model"]["evidence"], "coarser_group");
+  EXPECT_DOUBLE_EQ(fj["colocated"]["model"]["errors"]["ttft_mape"].get<double>(), 0.15);
+  EXPECT_EQ(fj["disaggregated"]["model"]["evidence"], "none");
 
   // A GPU the record never measured: the leave-one-GPU-out range.
   RunResult s = Run({"estimate", "--model", "llama-3.1-8b", "--system", "b300_sxm", "--isl", "1024",
@@ -169,6 +181,7 @@ TEST_F(CliTest, AnswersCiteTheCatalogsAccuracyRecord) {
                      "32", "--requests", "20"});
   ASSERT_EQ(m.status, 0) << m;
   EXPECT_TRUE(Contains(m.out, "Measured accuracy: TTFT 25%")) << m;
+  EXPECT_TRUE(Contains(m.out, "this model: TTFT 15% / TPOT 5%")) << m;
 }
 
 TEST_F(CliTest, ABrokenAccuracyRecordIsRefused) {

@@ -95,11 +95,25 @@ void AddMappingFlags(CLI::App* app, MappingFlags& f) {
   app->add_option("--moe-tp", f.moe_tp, "tensor parallelism inside each expert (default 1)");
 }
 
-calib::AccuracyCitation CiteAccuracy(const std::string& system, hardware::Backend backend,
-                                     const std::string& mode) {
+CitedAccuracy CiteAccuracy(const std::string& model, const std::string& system,
+                           hardware::Backend backend, const std::string& mode) {
   const auto record = Unwrap(calib::LoadCatalogAccuracy());
-  return calib::Lookup(record ? &*record : nullptr, system,
-                       std::string(hardware::BackendName(backend)), mode);
+  const calib::AccuracyRecord* rec = record ? &*record : nullptr;
+  const std::string b(hardware::BackendName(backend));
+  return {calib::Lookup(rec, system, b, mode), calib::LookupModel(rec, model, system, b, mode)};
+}
+
+Json CitedAccuracy::ToJson() const {
+  return Json{{"deployment", calib::CitationJson(deployment)},
+              {"model", calib::CitationJson(model)}};
+}
+
+std::string CitedAccuracy::Text(const std::string& label) const {
+  std::string s = fmt::format("{}: {}\n", label, deployment.text);
+  if (deployment.evidence != calib::Evidence::kNone || model.evidence != calib::Evidence::kNone) {
+    s += fmt::format("  this model: {}\n", model.text);
+  }
+  return s;
 }
 
 void RequirePositive(double value, const char* flag) {

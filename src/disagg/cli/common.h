@@ -78,10 +78,17 @@ void AddMappingFlags(CLI::App* app, MappingFlags& flags);
 perf::Mapping ResolveMapping(const Specs& specs, const MappingFlags& flags);
 
 // What the catalog's accuracy record (calib/accuracy.h) says of answers for
-// `system` under `backend` in `mode` ("agg", "disagg" or "*"). A record that
-// is there but unusable Dies naming the file; call it before printing.
-calib::AccuracyCitation CiteAccuracy(const std::string& system, hardware::Backend backend,
-                                     const std::string& mode);
+// `model` on `system` under `backend` in `mode` ("agg", "disagg" or "*"):
+// the deployment's group and the model's own rows. A record that is there
+// but unusable Dies naming the file; call it before printing anything.
+struct CitedAccuracy {
+  calib::AccuracyCitation deployment, model;
+  Json ToJson() const;
+  // Two lines, "<label>: ..." and "  this model: ...".
+  std::string Text(const std::string& label) const;
+};
+CitedAccuracy CiteAccuracy(const std::string& model, const std::string& system,
+                           hardware::Backend backend, const std::string& mode);
 
 // Positive integer / number checks naming the flag.
 void RequirePositive(double value, const char* flag);

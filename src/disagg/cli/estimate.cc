@@ -66,7 +66,7 @@ void RunEstimate(const EstimateFlags& f) {
   }
   auto step = Unwrap(perf::StepModel::Create(model, specs.system, specs.precision, map,
                                              specs.backend, specs.speculation));
-  const auto accuracy = CiteAccuracy(specs.system.name, specs.backend, "*");
+  const auto accuracy = CiteAccuracy(model.name, specs.system.name, specs.backend, "*");
   serving::Workload w{isl, osl};
 
   // Memory: the decode batch holds ISL + OSL tokens per sequence; a prefill
@@ -191,8 +191,8 @@ void RunEstimate(const EstimateFlags& f) {
                         report::ByteRate(d.kv_ingress_bytes_per_s_per_gpu));
   }
   out["breakdown_s"] = BreakdownJson(breakdown);
-  out["measured_accuracy"] = calib::CitationJson(accuracy);
-  text += fmt::format("  measured accuracy      {}\n", accuracy.text);
+  out["measured_accuracy"] = accuracy.ToJson();
+  text += "\n" + accuracy.Text("Measured accuracy");
 
   if (f.json) {
     std::fputs((out.dump(2) + "\n").c_str(), stdout);

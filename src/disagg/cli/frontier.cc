@@ -52,8 +52,10 @@ void RunFrontier(const FrontierFlags& f, bool ftl_given) {
 
   Specs specs = LoadSpecs(f.spec);
   o.speculation = specs.speculation;
-  const auto colocated_accuracy = CiteAccuracy(specs.system.name, specs.backend, "agg");
-  const auto disaggregated_accuracy = CiteAccuracy(specs.system.name, specs.backend, "disagg");
+  const auto colocated_accuracy =
+      CiteAccuracy(specs.model.name, specs.system.name, specs.backend, "agg");
+  const auto disaggregated_accuracy =
+      CiteAccuracy(specs.model.name, specs.system.name, specs.backend, "disagg");
   if (!f.json) {
     std::fprintf(stderr, "searching %s on %s ...\n", specs.model.name.c_str(),
                  specs.system.name.c_str());
@@ -93,14 +95,15 @@ void RunFrontier(const FrontierFlags& f, bool ftl_given) {
   if (!f.plot.empty()) Unwrap(WriteFileAtomically(f.plot, report::FrontierSvg(r, ctx, f.log)));
   if (f.json) {
     Json j = report::FrontierJson(r, ctx);
-    j["measured_accuracy"] = Json{{"colocated", calib::CitationJson(colocated_accuracy)},
-                                  {"disaggregated", calib::CitationJson(disaggregated_accuracy)}};
+    j["measured_accuracy"] = Json{{"colocated", colocated_accuracy.ToJson()},
+                                  {"disaggregated", disaggregated_accuracy.ToJson()}};
     std::fputs((j.dump(2) + "\n").c_str(), stdout);
   } else {
     std::fputs(report::FrontierText(r, ctx).c_str(), stdout);
-    std::fprintf(stdout,
-                 "\nMeasured accuracy, co-located: %s\nMeasured accuracy, disaggregated: %s\n",
-                 colocated_accuracy.text.c_str(), disaggregated_accuracy.text.c_str());
+    std::fputs(("\n" + colocated_accuracy.Text("Measured accuracy, co-located") +
+                disaggregated_accuracy.Text("Measured accuracy, disaggregated"))
+                   .c_str(),
+               stdout);
     if (!f.plot.empty()) std::fprintf(stdout, "\nplot written to %s\n", f.plot.c_str());
     if (!f.csv.empty()) std::fprintf(stdout, "CSV written to %s\n", f.csv.c_str());
   }

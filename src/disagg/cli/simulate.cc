@@ -382,8 +382,8 @@ void RunSimulate(const SimulateFlags& f) {
     return;
   }
   if (!f.planner.plot.empty()) DieF("--plot: needs --planner or --compare");
-  const auto accuracy =
-      CiteAccuracy(specs.system.name, specs.backend, c.deployment.disaggregated ? "disagg" : "agg");
+  const auto accuracy = CiteAccuracy(specs.model.name, specs.system.name, specs.backend,
+                                     c.deployment.disaggregated ? "disagg" : "agg");
 
   AtomicFileWriter requests_out, timeline_out;
   if (!f.requests_out.empty()) {
@@ -409,11 +409,11 @@ void RunSimulate(const SimulateFlags& f) {
                          c.deployment.Describe(), c.ftl_max,         c.ttl_max};
   if (f.json) {
     Json j = report::SimJson(*result, ctx);
-    j["measured_accuracy"] = calib::CitationJson(accuracy);
+    j["measured_accuracy"] = accuracy.ToJson();
     std::fputs((j.dump(2) + "\n").c_str(), stdout);
   } else {
     std::fputs(report::SimText(*result, ctx).c_str(), stdout);
-    std::fprintf(stdout, "\nMeasured accuracy: %s\n", accuracy.text.c_str());
+    std::fputs(("\n" + accuracy.Text("Measured accuracy")).c_str(), stdout);
   }
 }
 
