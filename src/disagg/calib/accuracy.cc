@@ -258,10 +258,12 @@ AccuracyCitation LookupModel(const AccuracyRecord* rec, const std::string& model
   }
   const auto all = rec->groups.find(AccuracyKey{"*", "*", mode, model});
   const long long rows = all == rec->groups.end() ? 0 : all->second.rows;
+  // Rows the record leaves out (disaggregated rows without worker counts,
+  // unrecorded speculative decoding ...) are not counted: "fully described".
   const std::string where = mode == "*" ? "" : " " + ModeWords(mode);
-  c.text = rows == 0 ? fmt::format("{} was never measured{} ({})", model, where, rec->csv)
-                     : fmt::format("only {} measured rows of {}{} ({}), too few to cite", rows,
-                                   model, where, rec->csv);
+  c.text = rows == 0 ? fmt::format("no fully described{} rows of {} in {}", where, model, rec->csv)
+                     : fmt::format("only {} fully described{} rows of {} in {}, too few to cite",
+                                   rows, where, model, rec->csv);
   return c;
 }
 
