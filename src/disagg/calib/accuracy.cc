@@ -50,9 +50,14 @@ std::string KeyWords(const AccuracyKey& k) {
   return s;
 }
 
+// The signed median says which way the model errs (a planner reading a
+// TTFT wants to know whether it is optimistic).
 std::string Figures(const ErrorSummary& e) {
-  return fmt::format("TTFT {} / TPOT {} mean absolute error (median {} / {})", Pct(e.ttft_mape),
-                     Pct(e.tpot_mape), Pct(e.ttft_median_ape), Pct(e.tpot_median_ape));
+  return fmt::format(
+      "TTFT {} / TPOT {} mean absolute error (median {} / {}; median signed {:+.0f}% / "
+      "{:+.0f}%)",
+      Pct(e.ttft_mape), Pct(e.tpot_mape), Pct(e.ttft_median_ape), Pct(e.tpot_median_ape),
+      100 * e.ttft_bias, 100 * e.tpot_bias);
 }
 
 }  // namespace
