@@ -54,6 +54,9 @@ TEST_F(CliTest, PlannerCompareJsonTimelineAndPlot) {
     EXPECT_LE(j["policies"][p]["max_gpus_held"].get<int>(), 4);
   }
   EXPECT_EQ(j["gpu_budget"], 4);
+  // A planned fleet is disaggregated: the citation is of disaggregated rows.
+  EXPECT_EQ(j["measured_accuracy"]["deployment"]["group"]["mode"], "disagg")
+      << j["measured_accuracy"];
   // 8 minutes in 30-s intervals: at least 16 rows per policy plus a header.
   std::string timeline = Slurp(csv);
   EXPECT_EQ(timeline.rfind("policy,time_s,arrival_rps", 0), 0u);
@@ -72,6 +75,7 @@ TEST_F(CliTest, PlannerSinglePolicyText) {
   ASSERT_EQ(r.status, 0) << r;
   EXPECT_NE(r.out.find("GPU-hours"), std::string::npos) << r;
   EXPECT_NE(r.out.find("dynamic planner, 4 GPUs"), std::string::npos) << r;
+  EXPECT_NE(r.out.find("Measured accuracy: "), std::string::npos) << r;
 }
 
 TEST_F(CliTest, PlannerBadInput) {

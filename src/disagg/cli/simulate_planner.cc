@@ -151,6 +151,8 @@ void RunPlanned(const PlannerFlags& f, PlannedRun run, const Specs& specs) {
     DieF("--headroom: expected a factor in [1, 10], got {}", f.headroom);
   }
   if (!(f.ewma > 0 && f.ewma <= 1)) DieF("--ewma: expected a weight in (0, 1], got {}", f.ewma);
+  // A planned fleet is disaggregated: its pools' replay is what was measured.
+  const auto accuracy = CiteAccuracy(specs.model.name, specs.system.name, specs.backend, "disagg");
   sim::PlannerOptions base;
   base.interval = DurationFlag(f.interval, "--plan-interval", false);
   base.reconfig_delay = DurationFlag(f.reconfig_delay, "--reconfig-delay", true);
@@ -245,9 +247,12 @@ void RunPlanned(const PlannerFlags& f, PlannedRun run, const Specs& specs) {
     if (run.json) {
       Json j = report::SimJson(runs[0].result, sc);
       j["planner"] = runs[0].name;
+      j["measured_accuracy"] = accuracy.ToJson();
       std::fputs((j.dump(2) + "\n").c_str(), stdout);
     } else {
-      std::fputs(report::SimText(runs[0].result, sc).c_str(), stdout);
+      std::fputs(
+          (report::SimText(runs[0].result, sc) + "\n" + accuracy.Text("Measured accuracy")).c_str(),
+          stdout);
     }
     return;
   }
@@ -256,6 +261,7 @@ void RunPlanned(const PlannerFlags& f, PlannedRun run, const Specs& specs) {
     j["gpu_budget"] = budget;
     j["prefill_mapping"] = d.prefill.mapping.Label();
     j["decode_mapping"] = d.decode.mapping.Label();
+    j["measured_accuracy"] = accuracy.ToJson();
     std::fputs((j.dump(2) + "\n").c_str(), stdout);
   } else {
     std::fputs(report::CompareText(runs, ctx).c_str(), stdout);
@@ -263,6 +269,7 @@ void RunPlanned(const PlannerFlags& f, PlannedRun run, const Specs& specs) {
                            budget, d.prefill.mapping.Label(), d.decode.mapping.Label())
                    .c_str(),
                stdout);
+    std::fputs(("\n" + accuracy.Text("Measured accuracy")).c_str(), stdout);
   }
 }
 
