@@ -12,17 +12,7 @@ namespace {
 
 std::string Pct(double fraction) { return fmt::format("{:.0f}%", 100 * fraction); }
 
-Json SummaryJson(const ErrorSummary& s) {
-  return Json{{"rows", s.rows},
-              {"ttft_mape", s.ttft_mape},
-              {"tpot_mape", s.tpot_mape},
-              {"ttft_median_ape", s.ttft_median_ape},
-              {"tpot_median_ape", s.tpot_median_ape},
-              {"ttft_bias", s.ttft_bias},
-              {"tpot_bias", s.tpot_bias}};
-}
-
-// Reads the fields SummaryJson writes. An APE has no upper bound (a
+// Reads the fields ErrorSummaryJson writes. An APE has no upper bound (a
 // prediction 30x the measurement is 2900%), a bias is at least -100%.
 ErrorSummary ReadSummary(JsonReader& r) {
   ErrorSummary s;
@@ -31,8 +21,8 @@ ErrorSummary ReadSummary(JsonReader& r) {
   s.tpot_mape = r.Number("tpot_mape", 0, 1e6);
   s.ttft_median_ape = r.Number("ttft_median_ape", 0, 1e6);
   s.tpot_median_ape = r.Number("tpot_median_ape", 0, 1e6);
-  s.ttft_bias = r.Number("ttft_bias", -1, 1e6);
-  s.tpot_bias = r.Number("tpot_bias", -1, 1e6);
+  s.ttft_bias = r.Number("ttft_median_signed_error", -1, 1e6);
+  s.tpot_bias = r.Number("tpot_median_signed_error", -1, 1e6);
   return s;
 }
 
@@ -94,7 +84,7 @@ AccuracyRecord MakeAccuracyRecord(const std::string& csv, const std::string& rep
 Json AccuracyToJson(const AccuracyRecord& rec) {
   Json groups = Json::array();
   for (const auto& [k, s] : rec.groups) {
-    Json g = SummaryJson(s);
+    Json g = ErrorSummaryJson(s);
     g["system"] = k.system;
     g["backend"] = k.backend;
     g["mode"] = k.mode;
@@ -102,7 +92,7 @@ Json AccuracyToJson(const AccuracyRecord& rec) {
     groups.push_back(g);
   }
   Json loo = Json::object();
-  for (const auto& [name, s] : rec.leave_one_out) loo[name] = SummaryJson(s);
+  for (const auto& [name, s] : rec.leave_one_out) loo[name] = ErrorSummaryJson(s);
   return Json{{"note",
                "Cross-validated error of disagg's replay of measured serving benchmarks, cited by "
                "estimate, frontier and simulate. Written by `disagg calibrate --csv --folds k "
@@ -204,8 +194,9 @@ AccuracyCitation Lookup(const AccuracyRecord* rec, const std::string& system,
     const AccuracyKey exact{system, backend, mode};
     if (const auto* s = cited(exact)) return cite(Evidence::kGroup, exact, *s, "");
     const std::string few = fmt::format("under {} rows of {}; ", kMinAccuracyRows, KeyWords(exact));
-    if (const AccuracyKey k{system, "*", mode}; cited(k) != nullptr) {
-      return cite(Evidence::kCoarser, k, *cited(k), few + "nearest group: ");
+    const AccuracyKey coarser{system, "*", mode};
+    if (const auto* s = cited(coarser)) {
+      return cite(Evidence::kCoarser, coarser, *s, few + "nearest group: ");
     }
     for (const AccuracyKey& k : {AccuracyKey{"*", backend, mode}, AccuracyKey{"*", "*", mode}}) {
       if (const auto* s = cited(k)) {
@@ -279,14 +270,14 @@ Json CitationJson(const AccuracyCitation& c) {
   if (c.evidence == Evidence::kNone) return j;
   j["folds"] = c.folds;
   if (c.evidence == Evidence::kSpecSheet) {
-    j["worst"] = SummaryJson(c.errors);
-    j["best"] = SummaryJson(c.best);
+    j["worst"] = ErrorSummaryJson(c.errors);
+    j["best"] = ErrorSummaryJson(c.best);
   } else {
     j["group"] = Json{{"system", c.key.system},
                       {"backend", c.key.backend},
                       {"mode", c.key.mode},
                       {"model", c.key.model}};
-    j["errors"] = SummaryJson(c.errors);
+    j["errors"] = ErrorSummaryJson(c.errors);
   }
   return j;
 }

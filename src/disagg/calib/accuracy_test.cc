@@ -3,10 +3,11 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <fstream>
+
+#include "disagg/testing/scoped_env.h"
 
 namespace disagg::calib {
 namespace {
@@ -225,20 +226,15 @@ TEST(AccuracyRecord, ACatalogWithoutARecordHasNone) {
   const auto dir =
       std::filesystem::temp_directory_path() / ("accuracy_test_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir / "validation");
-  const char* old = std::getenv("DISAGG_DATA_DIR");
-  const std::string saved = old ? old : "";
-  ::setenv("DISAGG_DATA_DIR", dir.c_str(), 1);
-  auto none = LoadCatalogAccuracy();
-  ASSERT_TRUE(none.has_value());
-  EXPECT_FALSE(none->has_value());
-  std::ofstream(dir / "validation" / "accuracy.json") << "{\"csv\": ";  // truncated
-  auto broken = LoadCatalogAccuracy();
-  ASSERT_FALSE(broken.has_value());
-  EXPECT_NE(broken.error().message.find("accuracy.json"), std::string::npos);
-  if (old) {
-    ::setenv("DISAGG_DATA_DIR", saved.c_str(), 1);
-  } else {
-    ::unsetenv("DISAGG_DATA_DIR");
+  {
+    testing::ScopedEnv catalog("DISAGG_DATA_DIR", dir.string());
+    auto none = LoadCatalogAccuracy();
+    ASSERT_TRUE(none.has_value());
+    EXPECT_FALSE(none->has_value());
+    std::ofstream(dir / "validation" / "accuracy.json") << "{\"csv\": ";  // truncated
+    auto broken = LoadCatalogAccuracy();
+    ASSERT_FALSE(broken.has_value());
+    EXPECT_NE(broken.error().message.find("accuracy.json"), std::string::npos);
   }
   std::filesystem::remove_all(dir);
 }

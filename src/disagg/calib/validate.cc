@@ -226,6 +226,16 @@ ErrorSummary Summarize(const std::vector<const RowPrediction*>& predictions) {
   return s;
 }
 
+Json ErrorSummaryJson(const ErrorSummary& s) {
+  return Json{{"rows", s.rows},
+              {"ttft_mape", s.ttft_mape},
+              {"tpot_mape", s.tpot_mape},
+              {"ttft_median_ape", s.ttft_median_ape},
+              {"tpot_median_ape", s.tpot_median_ape},
+              {"ttft_median_signed_error", s.ttft_bias},
+              {"tpot_median_signed_error", s.tpot_bias}};
+}
+
 std::string DescriptionKey(const SiliconRow& row) {
   auto pool = [](const SiliconPool& p) {
     const auto& m = p.mapping;

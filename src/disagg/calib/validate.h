@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "disagg/base/json_reader.h"
 #include "disagg/calib/silicon.h"
 #include "disagg/hardware/system_spec.h"
 
@@ -87,6 +88,11 @@ struct ErrorSummary {
 };
 
 ErrorSummary Summarize(const std::vector<const RowPrediction*>& predictions);
+
+// The summary as `validate --json` and the accuracy record write it: rows,
+// ttft_mape, tpot_mape, ttft_median_ape, tpot_median_ape and the biases as
+// ttft_median_signed_error, tpot_median_signed_error.
+Json ErrorSummaryJson(const ErrorSummary& summary);
 
 // Everything PredictRows reads from a row (model, system, backend, precision,
 // pools, lengths, clients and the launch settings taken from its source),

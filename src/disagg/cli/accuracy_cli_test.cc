@@ -3,12 +3,13 @@
 // catalog (or refuse a broken one with exit status 2 and no output).
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "disagg/base/files.h"
 #include "disagg/testing/cli_runner.h"
+#include "disagg/testing/scoped_env.h"
 #include "disagg/testing/silicon_csv.h"
 
 namespace disagg::cli {
@@ -44,32 +45,28 @@ class RecordedCatalog {
     fs::copy(real / "hardware", dir_ / "hardware", fs::copy_options::recursive);
     fs::copy(real / "model_aliases.json", dir_ / "model_aliases.json");
     std::ofstream(dir_ / "validation" / "accuracy.json") << record;
-    const char* old = std::getenv("DISAGG_DATA_DIR");
-    had_ = old != nullptr;
-    if (had_) saved_ = old;
-    ::setenv("DISAGG_DATA_DIR", dir_.c_str(), 1);
-  }
-  ~RecordedCatalog() {
-    if (had_) {
-      ::setenv("DISAGG_DATA_DIR", saved_.c_str(), 1);
-    } else {
-      ::unsetenv("DISAGG_DATA_DIR");
-    }
+    env_.emplace("DISAGG_DATA_DIR", dir_.string());  // after DataDir() was read
   }
   std::string record_path() const { return (dir_ / "validation" / "accuracy.json").string(); }
 
  private:
   fs::path dir_;
-  bool had_ = false;
-  std::string saved_;
+  std::optional<testing::ScopedEnv> env_;
 };
 
 testing::Json Group(const char* system, const char* backend, const char* mode, int rows,
                     double ttft, double tpot, const char* model = "*") {
-  return {{"system", system},   {"backend", backend},     {"mode", mode},
-          {"model", model},     {"rows", rows},           {"ttft_mape", ttft},
-          {"tpot_mape", tpot},  {"ttft_median_ape", 0.1}, {"tpot_median_ape", 0.05},
-          {"ttft_bias", -0.05}, {"tpot_bias", 0.0}};
+  return {{"system", system},
+          {"backend", backend},
+          {"mode", mode},
+          {"model", model},
+          {"rows", rows},
+          {"ttft_mape", ttft},
+          {"tpot_mape", tpot},
+          {"ttft_median_ape", 0.1},
+          {"tpot_median_ape", 0.05},
+          {"ttft_median_signed_error", -0.05},
+          {"tpot_median_signed_error", 0.0}};
 }
 
 // h100 measured co-located only (30 rows, TTFT 25%, TPOT 10%; 22 of them

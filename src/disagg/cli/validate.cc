@@ -45,16 +45,6 @@ std::vector<std::string> SplitKeys(const std::string& text) {
   return keys;
 }
 
-Json SummaryJson(const calib::ErrorSummary& s) {
-  return Json{{"rows", s.rows},
-              {"ttft_mape", s.ttft_mape},
-              {"tpot_mape", s.tpot_mape},
-              {"ttft_median_ape", s.ttft_median_ape},
-              {"tpot_median_ape", s.tpot_median_ape},
-              {"ttft_median_signed_error", s.ttft_bias},
-              {"tpot_median_signed_error", s.tpot_bias}};
-}
-
 Json FloorJson(const calib::MeasurementFloor& f) {
   return Json{{"rows", f.rows},
               {"repeated_rows", f.repeated_rows},
@@ -153,7 +143,7 @@ void RunValidate(const ValidateFlags& f) {
   }
 
   if (f.json) {
-    Json j = SummaryJson(overall);
+    Json j = calib::ErrorSummaryJson(overall);
     j["rows_read"] = data.rows_read;
     j["rows_predicted"] = predicted;
     j["coverage"] = data.rows_read > 0 ? static_cast<double>(predicted) / data.rows_read : 0.0;
@@ -161,15 +151,15 @@ void RunValidate(const ValidateFlags& f) {
     j["group_by"] = keys;
     Json g = Json::object();
     for (const auto& [order, group] : groups) {
-      g[group.label] = SummaryJson(calib::Summarize(group.rows));
+      g[group.label] = calib::ErrorSummaryJson(calib::Summarize(group.rows));
       g[group.label]["measurement_floor"] = FloorJson(calib::FloorOf(group.rows));
     }
     j["groups"] = g;
     j["measurement_floor"] = FloorJson(floor);
-    j["not_fully_described"] = SummaryJson(assumed_summary);
-    j["tp_beyond_domain"] = SummaryJson(beyond_summary);
-    j["dep_assumed"] = SummaryJson(dep_summary);
-    j["mtp_assumed"] = SummaryJson(mtp_summary);
+    j["not_fully_described"] = calib::ErrorSummaryJson(assumed_summary);
+    j["tp_beyond_domain"] = calib::ErrorSummaryJson(beyond_summary);
+    j["dep_assumed"] = calib::ErrorSummaryJson(dep_summary);
+    j["mtp_assumed"] = calib::ErrorSummaryJson(mtp_summary);
     j["rounds"] = f.rounds;
     j["benchmark_requests"] = f.benchmark_requests;
     j["mtp_acceptance"] = f.mtp_acceptance;
