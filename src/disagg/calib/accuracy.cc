@@ -36,7 +36,8 @@ std::string KeyWords(const AccuracyKey& k) {
   std::string s = k.model == "*" ? "" : k.model + " on ";
   s += k.system == "*" ? "every system" : k.system;
   s += k.backend == "*" ? ", every backend" : ", " + k.backend;
-  s += k.mode == "*" ? ", both modes" : ", " + ModeWords(k.mode);
+  // fmt, not const char* + string: g++ 12 warns falsely on that (-Wrestrict).
+  s += k.mode == "*" ? ", both modes" : fmt::format(", {}", ModeWords(k.mode));
   return s;
 }
 
@@ -256,7 +257,7 @@ AccuracyCitation LookupModel(const AccuracyRecord* rec, const std::string& model
   const long long rows = all == rec->groups.end() ? 0 : all->second.rows;
   // Rows the record leaves out (disaggregated rows without worker counts,
   // unrecorded speculative decoding ...) are not counted: "fully described".
-  const std::string where = mode == "*" ? "" : " " + ModeWords(mode);
+  const std::string where = mode == "*" ? "" : fmt::format(" {}", ModeWords(mode));
   c.text = rows == 0 ? fmt::format("no fully described{} rows of {} in {}", where, model, rec->csv)
                      : fmt::format("only {} fully described{} rows of {} in {}, too few to cite",
                                    rows, where, model, rec->csv);
